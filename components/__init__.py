@@ -1,0 +1,1 @@
+"""Reusable Dash layout pieces (the app shell, KPI cards, empty states)."""

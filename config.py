@@ -1,0 +1,164 @@
+"""Settings read once from environment variables (and an optional .env file)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent
+MODES = ("production", "demo", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the app, the workers and the ingest processes read."""
+
+    mode: str = "production"
+    instance_path: Path = ROOT / "instance"
+    database_url: str = ""
+    database_owner_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    session_idle_minutes: int = 30
+    log_level: str = "INFO"
+    storage_dir: Path = ROOT / "instance" / "storage"
+    s3_endpoint: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    s3_bucket: str = "toolmaint"
+    s3_secure: bool = True
+    s3_region: str = "us-east-1"
+    login_rate_limit: str = "5 per minute"
+    max_request_mb: int = 40
+    huey_immediate: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_postgres(self) -> bool:
+        """True when the main database is PostgreSQL."""
+        return self.database_url.startswith("postgresql")
+
+    def check_secret(self) -> None:
+        """Refuse to serve web sessions without a real SECRET_KEY (outside demo and tests)."""
+        if not self.secret_key:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or run with APP_MODE=demo for a demo that generates its own."
+            )
+        if self.mode == "production" and len(self.secret_key) < 32:
+            raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+
+    @property
+    def demo(self) -> bool:
+        """True in demo mode (generated secret, in-process worker, demo data)."""
+        return self.mode == "demo"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _load_dotenv() -> None:
+    """Load ROOT/.env (or $DOTENV_PATH) without overriding real environment variables."""
+    path = Path(os.environ.get("DOTENV_PATH", ROOT / ".env"))
+    if path.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
+def _demo_secret(instance_path: Path) -> str:
+    """Return the demo secret kept under instance/, creating it on first use."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Build the Config from the environment, then apply overrides (used by tests)."""
+    if env is None:
+        _load_dotenv()
+        env = os.environ
+    overrides = dict(overrides or {})
+    mode = overrides.get("mode") or env.get("APP_MODE", "production")
+    if mode not in MODES:
+        raise ConfigError(f"APP_MODE must be one of {', '.join(MODES)}, got {mode!r}")
+    instance = Path(overrides.get("instance_path") or env.get("INSTANCE_PATH") or ROOT / "instance")
+    default_db = f"sqlite:///{instance / 'toolmaint.db'}"
+    cfg = Config(
+        mode=mode,
+        instance_path=instance,
+        database_url=env.get("DATABASE_URL", default_db),
+        database_owner_url=env.get("DATABASE_OWNER_URL", ""),
+        redis_url=env.get("REDIS_URL", ""),
+        secret_key=env.get("SECRET_KEY", ""),
+        session_idle_minutes=_int("SESSION_IDLE_MINUTES", env.get("SESSION_IDLE_MINUTES", "30")),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        storage_dir=Path(env.get("STORAGE_DIR") or instance / "storage"),
+        s3_endpoint=env.get("S3_ENDPOINT", ""),
+        s3_access_key=env.get("S3_ACCESS_KEY", ""),
+        s3_secret_key=env.get("S3_SECRET_KEY", ""),
+        s3_bucket=env.get("S3_BUCKET", "toolmaint"),
+        s3_secure=_bool(env.get("S3_SECURE", "true")),
+        s3_region=env.get("S3_REGION", "us-east-1"),
+        login_rate_limit=env.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        max_request_mb=_int("MAX_REQUEST_MB", env.get("MAX_REQUEST_MB", "40")),
+        huey_immediate=_bool(env.get("HUEY_IMMEDIATE", "false")),
+    )
+    known = {f.name for f in fields(Config)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    cfg = replace(cfg, **overrides)
+    if not cfg.database_owner_url:
+        cfg = replace(cfg, database_owner_url=cfg.database_url)
+    if not cfg.secret_key and cfg.mode == "demo":
+        cfg = replace(cfg, secret_key=_demo_secret(cfg.instance_path))
+    elif not cfg.secret_key and cfg.mode == "test":
+        cfg = replace(cfg, secret_key=secrets.token_urlsafe(32))
+    if cfg.session_idle_minutes < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+    if cfg.log_level not in logging.getLevelNamesMapping():
+        raise ConfigError(f"LOG_LEVEL {cfg.log_level!r} is not a logging level (DEBUG, INFO, WARNING, ERROR)")
+    return cfg
+
+
+_current: Config | None = None
+
+
+def get_config() -> Config:
+    """Return the process-wide Config, loading it from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = load_config()
+    return _current
+
+
+def set_config(cfg: Config) -> None:
+    """Make cfg the process-wide Config (the app factory calls this)."""
+    global _current
+    _current = cfg

@@ -1,0 +1,1 @@
+"""Data layer: models, sessions, site scope, and the domain services (no Dash, no Flask requests)."""

@@ -1,0 +1,100 @@
+"""The numbers on the home page: PM due, open and overdue actions, failures this month, shots today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from data.db import db
+from data.models import ActionItem, ActionStatus, FailureReport, Mould, MouldStatus, ShotsHourly
+from data.pm import Band, pm_frame
+
+RATE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class HomeNumbers:
+    """Counts shown on the home page for the sites in view."""
+
+    moulds: int
+    pm_warning: int
+    pm_due: int
+    pm_overdue: int
+    actions_open: int
+    actions_overdue: int
+    failures_this_month: int
+    shots_today: int
+
+
+def _site_filter(stmt, column, site_ids):
+    return stmt if site_ids is None else stmt.where(column.in_(tuple(site_ids)))
+
+
+def mould_pm_table(now: dt.datetime, site_ids: frozenset[int] | None = None) -> pd.DataFrame:
+    """Active moulds with their PM status and recent shot rate (sites limited by the scope)."""
+    since = now - dt.timedelta(days=RATE_DAYS)
+    rate = (
+        select(ShotsHourly.mould_id, (func.sum(ShotsHourly.shots) / float(RATE_DAYS)).label("shots_per_day"))
+        .where(ShotsHourly.bucket >= since)
+        .group_by(ShotsHourly.mould_id)
+        .subquery()
+    )
+    stmt = _site_filter(
+        select(
+            Mould.id, Mould.code, Mould.name, Mould.site_id, Mould.family, Mould.shots_since_pm,
+            Mould.pm_interval_shots, Mould.last_pm_at, Mould.pm_interval_days, Mould.pm_warning_pct,
+            rate.c.shots_per_day,
+        )
+        .outerjoin(rate, rate.c.mould_id == Mould.id)
+        .where(Mould.status != MouldStatus.RETIRED),
+        Mould.site_id,
+        site_ids,
+    )
+    rows = db.session.execute(stmt).mappings().all()
+    cols = ["id", "code", "name", "site_id", "family", "shots_since_pm", "pm_interval_shots", "last_pm_at",
+            "pm_interval_days", "pm_warning_pct", "shots_per_day"]
+    return pm_frame(pd.DataFrame(rows, columns=cols), now)
+
+
+def home_numbers(now: dt.datetime, site_ids: frozenset[int] | None = None) -> HomeNumbers:
+    """Compute the home page numbers for the given sites (None: every site in scope)."""
+    pm = mould_pm_table(now, site_ids)
+    bands = pm["band"].value_counts()
+    today = now.date()
+    open_actions = _site_filter(
+        select(func.count(), func.count().filter(ActionItem.due_date < today)).where(
+            ActionItem.status != ActionStatus.CLOSED
+        ),
+        ActionItem.site_id,
+        site_ids,
+    )
+    n_open, n_overdue = db.session.execute(open_actions).one()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    failures = db.session.scalar(
+        _site_filter(
+            select(func.count()).select_from(FailureReport).where(FailureReport.occurred_at >= month_start),
+            FailureReport.site_id,
+            site_ids,
+        )
+    )
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    shots_today = db.session.scalar(
+        _site_filter(
+            select(func.coalesce(func.sum(ShotsHourly.shots), 0)).where(ShotsHourly.bucket >= day_start),
+            ShotsHourly.site_id,
+            site_ids,
+        )
+    )
+    return HomeNumbers(
+        moulds=len(pm),
+        pm_warning=int(bands.get(Band.WARNING.value, 0)),
+        pm_due=int(bands.get(Band.DUE.value, 0)),
+        pm_overdue=int(bands.get(Band.OVERDUE.value, 0)),
+        actions_open=int(n_open),
+        actions_overdue=int(n_overdue),
+        failures_this_month=int(failures or 0),
+        shots_today=int(shots_today or 0),
+    )

@@ -1,0 +1,37 @@
+"""All models, imported here so the metadata is complete for Alembic and the scope filter."""
+
+from data.models.actions import ActionItem
+from data.models.audit import AuditEntry, Job
+from data.models.base import Base, SiteOwned, utcnow
+from data.models.enums import (
+    ActionKind,
+    ActionStatus,
+    CheckResult,
+    JobStatus,
+    MaintenanceKind,
+    MouldStatus,
+    PhotoStatus,
+    Role,
+    Severity,
+)
+from data.models.equipment import Mould, MouldMount, Press
+from data.models.failures import FailureCode, FailureReport
+from data.models.maintenance import (
+    ChecklistResult,
+    MaintenanceLog,
+    PartUsed,
+    PMTemplate,
+    PMTemplateItem,
+    maintenance_log_technicians,
+)
+from data.models.photos import Photo
+from data.models.shots import CounterReading, ShotsDaily, ShotsHourly
+from data.models.sites_users import Membership, Site, User
+
+__all__ = [
+    "ActionItem", "ActionKind", "ActionStatus", "AuditEntry", "Base", "CheckResult", "ChecklistResult",
+    "CounterReading", "FailureCode", "FailureReport", "Job", "JobStatus", "MaintenanceKind", "MaintenanceLog",
+    "Membership", "Mould", "MouldMount", "MouldStatus", "PMTemplate", "PMTemplateItem", "PartUsed", "Photo",
+    "PhotoStatus", "Press", "Role", "Severity", "ShotsDaily", "ShotsHourly", "Site", "SiteOwned", "User",
+    "maintenance_log_technicians", "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Dash pages: each module registers one page and holds only its layout (behaviour is in callbacks/)."""

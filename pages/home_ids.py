@@ -1,0 +1,6 @@
+"""Component ids of the home page."""
+
+REFRESH = "home-refresh"
+CARDS = "home-cards"
+PM_TABLE = "home-pm-table"
+UPDATED = "home-updated"
