@@ -95,6 +95,10 @@ def create_app(config: Config | Mapping[str, Any] | None = None, start_worker: b
     register_callbacks(dash_app)
     server.dash_app = dash_app
 
+    from workers.tasks import load_all
+
+    load_all()  # the web process enqueues tasks, and task modules subscribe to domain events
+
     if cfg.demo and start_worker and not cfg.huey_immediate:
         from workers.consumer import start_in_thread
 

@@ -9,6 +9,7 @@ from data.db import db
 from data.models import Role
 from data.passwords import WeakPassword
 from data.scope import system_scope
+from data.tokens import SCOPES, TokenError, create_token, revoke_token
 from data.users import UserError, create_site, create_user
 
 
@@ -64,7 +65,56 @@ def seed_demo_command(months, seed):
     click.echo(summary)
 
 
+token_cli = click.Group("token", help="Service-account tokens for edge processes and exports.")
+
+
+@token_cli.command("create")
+@click.argument("name")
+@click.option("--site", required=True, help="Site code the token may write to and read from.")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), default=("ingest",), show_default=True)
+def token_create_command(name, site, scopes):
+    """Create a token; its secret is printed once and only its hash is kept."""
+    with system_scope():
+        try:
+            token, raw = create_token(name, site, list(scopes))
+            db.session.commit()
+        except TokenError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Token {token.name!r} for site {site} ({token.scopes}). Store it now; it is not shown again:")
+    click.echo(raw)
+
+
+@token_cli.command("revoke")
+@click.argument("name")
+def token_revoke_command(name):
+    """Revoke a token by name."""
+    with system_scope():
+        try:
+            revoke_token(name)
+            db.session.commit()
+        except TokenError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"Token {name!r} revoked.")
+
+
+@token_cli.command("list")
+def token_list_command():
+    """List tokens (names, sites, scopes, last use; never secrets)."""
+    from sqlalchemy import select
+
+    from data.models import ServiceToken, Site
+
+    with system_scope():
+        rows = db.session.execute(select(ServiceToken, Site.code).join(Site).order_by(ServiceToken.name)).all()
+    for t, code in rows:
+        state = "revoked" if t.revoked_at else "active"
+        used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+        click.echo(f"{t.name:24} {code:8} {t.scopes:14} {t.prefix}…  {state:8} last used {used}")
+
+
 def init_app(server: Flask) -> None:
     """Register the commands on the Flask CLI."""
-    for command in (create_user_command, create_site_command, seed_demo_command):
+    for command in (create_user_command, create_site_command, seed_demo_command, token_cli):
         server.cli.add_command(command)

@@ -25,13 +25,16 @@ from data.models.maintenance import (
     maintenance_log_technicians,
 )
 from data.models.photos import Photo
+from data.models.sensors import Sensor, SensorAlert, SensorHourly, SensorReading
 from data.models.shots import CounterReading, ShotsDaily, ShotsHourly
 from data.models.sites_users import Membership, Site, User
+from data.models.tokens import ServiceToken
 
 __all__ = [
     "ActionItem", "ActionKind", "ActionStatus", "AuditEntry", "Base", "CheckResult", "ChecklistResult",
     "CounterReading", "FailureCode", "FailureReport", "Job", "JobStatus", "MaintenanceKind", "MaintenanceLog",
     "Membership", "Mould", "MouldMount", "MouldStatus", "PMTemplate", "PMTemplateItem", "PartUsed", "Photo",
-    "PhotoStatus", "Press", "Role", "Severity", "ShotsDaily", "ShotsHourly", "Site", "SiteOwned", "User",
+    "PhotoStatus", "Press", "Role", "Sensor", "SensorAlert", "SensorHourly", "SensorReading", "ServiceToken",
+    "Severity", "ShotsDaily", "ShotsHourly", "Site", "SiteOwned", "User",
     "maintenance_log_technicians", "utcnow",
 ]

@@ -1,9 +1,9 @@
 """Foundation schema: sites, users, presses, moulds, shots, maintenance, failures, actions, photos,
-audit log and jobs; on PostgreSQL, row-level security on every site-owned table.
+sensors, service tokens, audit log and jobs; on PostgreSQL, row-level security on every site-owned table.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 13:10:45.396978
+Create Date: 2026-11-27
 
 """
 import sqlalchemy as sa
@@ -11,11 +11,11 @@ from alembic import op
 
 from data.rls import disable_site_rls_sql, enable_site_rls_sql
 
-
 # Tables whose rows belong to one site (fixed here: later migrations list their own).
 SITE_TABLES = [
     "presses", "moulds", "mould_mounts", "counter_readings", "shots_hourly", "shots_daily", "maintenance_logs",
-    "checklist_results", "parts_used", "failure_reports", "action_items", "photos",
+    "checklist_results", "parts_used", "failure_reports", "action_items", "photos", "service_tokens", "sensors",
+    "sensor_readings", "sensor_hourly", "sensor_alerts",
 ]
 
 # revision identifiers, used by Alembic.
@@ -153,6 +153,38 @@ def upgrade():
     with op.batch_alter_table('presses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_presses_site_id'), ['site_id'], unique=False)
 
+    op.create_table('sensor_hourly',
+    sa.Column('sensor_id', sa.Integer(), nullable=False),
+    sa.Column('bucket', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.Float(), nullable=False),
+    sa.Column('min', sa.Float(), nullable=False),
+    sa.Column('max', sa.Float(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_sensor_hourly_site_id_sites'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('sensor_id', 'bucket', name=op.f('pk_sensor_hourly'))
+    )
+    with op.batch_alter_table('sensor_hourly', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sensor_hourly_site_id'), ['site_id'], unique=False)
+
+    op.create_table('service_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=12), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('scopes', sa.String(length=120), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_service_tokens_site_id_sites'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_tokens')),
+    sa.UniqueConstraint('name', name=op.f('uq_service_tokens_name')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_service_tokens_token_hash'))
+    )
+    with op.batch_alter_table('service_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_tokens_site_id'), ['site_id'], unique=False)
+
     op.create_table('shots_daily',
     sa.Column('press_id', sa.Integer(), nullable=False),
     sa.Column('mould_id', sa.Integer(), nullable=False),
@@ -238,6 +270,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_moulds_family'), ['family'], unique=False)
         batch_op.create_index(batch_op.f('ix_moulds_site_id'), ['site_id'], unique=False)
 
+    op.create_table('sensors',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('press_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('unit', sa.String(length=16), nullable=False),
+    sa.Column('low_threshold', sa.Float(), nullable=True),
+    sa.Column('high_threshold', sa.Float(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['press_id'], ['presses.id'], name=op.f('fk_sensors_press_id_presses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_sensors_site_id_sites'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sensors')),
+    sa.UniqueConstraint('press_id', 'key', name=op.f('uq_sensors_press_id_key'))
+    )
+    with op.batch_alter_table('sensors', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sensors_press_id'), ['press_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sensors_site_id'), ['site_id'], unique=False)
+
     op.create_table('failure_reports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mould_id', sa.Integer(), nullable=False),
@@ -313,6 +364,45 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_mould_mounts_mounted_at'), ['mounted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_mould_mounts_press_id'), ['press_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mould_mounts_site_id'), ['site_id'], unique=False)
+
+    op.create_table('sensor_alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sensor_id', sa.Integer(), nullable=False),
+    sa.Column('mould_id', sa.Integer(), nullable=True),
+    sa.Column('ts', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('threshold', sa.Float(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_sensor_alerts_acknowledged_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['mould_id'], ['moulds.id'], name=op.f('fk_sensor_alerts_mould_id_moulds'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['sensor_id'], ['sensors.id'], name=op.f('fk_sensor_alerts_sensor_id_sensors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_sensor_alerts_site_id_sites'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor_alerts'))
+    )
+    with op.batch_alter_table('sensor_alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sensor_alerts_mould_id'), ['mould_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sensor_alerts_sensor_id'), ['sensor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sensor_alerts_site_id'), ['site_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sensor_alerts_ts'), ['ts'], unique=False)
+
+    op.create_table('sensor_readings',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sensor_id', sa.Integer(), nullable=False),
+    sa.Column('ts', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['sensor_id'], ['sensors.id'], name=op.f('fk_sensor_readings_sensor_id_sensors'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_sensor_readings_site_id_sites'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sensor_readings')),
+    sa.UniqueConstraint('sensor_id', 'ts', name=op.f('uq_sensor_readings_sensor_id_ts'))
+    )
+    with op.batch_alter_table('sensor_readings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sensor_readings_site_id'), ['site_id'], unique=False)
+        batch_op.create_index('ix_sensor_readings_ts', ['ts'], unique=False)
 
     op.create_table('action_items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -462,6 +552,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_action_items_due_date'))
 
     op.drop_table('action_items')
+    with op.batch_alter_table('sensor_readings', schema=None) as batch_op:
+        batch_op.drop_index('ix_sensor_readings_ts')
+        batch_op.drop_index(batch_op.f('ix_sensor_readings_site_id'))
+
+    op.drop_table('sensor_readings')
+    with op.batch_alter_table('sensor_alerts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sensor_alerts_ts'))
+        batch_op.drop_index(batch_op.f('ix_sensor_alerts_site_id'))
+        batch_op.drop_index(batch_op.f('ix_sensor_alerts_sensor_id'))
+        batch_op.drop_index(batch_op.f('ix_sensor_alerts_mould_id'))
+
+    op.drop_table('sensor_alerts')
     with op.batch_alter_table('mould_mounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mould_mounts_site_id'))
         batch_op.drop_index(batch_op.f('ix_mould_mounts_press_id'))
@@ -482,6 +584,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_failure_reports_failure_code_id'))
 
     op.drop_table('failure_reports')
+    with op.batch_alter_table('sensors', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sensors_site_id'))
+        batch_op.drop_index(batch_op.f('ix_sensors_press_id'))
+
+    op.drop_table('sensors')
     with op.batch_alter_table('moulds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moulds_site_id'))
         batch_op.drop_index(batch_op.f('ix_moulds_family'))
@@ -503,6 +610,14 @@ def downgrade():
         batch_op.drop_index('ix_shots_daily_mould_day')
 
     op.drop_table('shots_daily')
+    with op.batch_alter_table('service_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_tokens_site_id'))
+
+    op.drop_table('service_tokens')
+    with op.batch_alter_table('sensor_hourly', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sensor_hourly_site_id'))
+
+    op.drop_table('sensor_hourly')
     with op.batch_alter_table('presses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_presses_site_id'))
 

@@ -1,0 +1,24 @@
+"""Workers (issue 6): notifications, reports, self-checks, backups.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-27
+
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+from data.rls import disable_site_rls_sql, enable_site_rls_sql  # noqa: F401
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
