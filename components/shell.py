@@ -20,6 +20,23 @@ def nav_pages(user) -> list[dict]:
     return sorted(allowed, key=lambda p: (p.get("order") or 0, p["name"]))
 
 
+def nav_items(pages: list[dict]) -> list:
+    """Navbar entries: pages without a group as links, the others as one dropdown per group."""
+    items, groups = [], {}
+    for p in pages:
+        label = [html.I(className=f"bi bi-{p.get('icon', 'circle')} me-1"), p["name"]]
+        group = p.get("group")
+        if group is None:
+            items.append(dbc.NavItem(dbc.NavLink(label, href=p["relative_path"], active="exact")))
+        else:
+            if group not in groups:
+                groups[group] = []
+                items.append(group)  # placeholder keeps the group where its first page sorts
+            groups[group].append(dbc.DropdownMenuItem(label, href=p["relative_path"]))
+    return [dbc.DropdownMenu(groups[i], label=i, nav=True, in_navbar=True, id=f"shell-nav-{i.lower()}")
+            if isinstance(i, str) else i for i in items]
+
+
 def _site_switcher() -> html.Div:
     sites = visible_sites()
     selected = selected_site_ids()
@@ -64,11 +81,7 @@ def layout() -> html.Div:
     """The whole frame around dash.page_container (a function: it depends on who is signed in)."""
     if not current_user.is_authenticated:
         return html.Div([dcc.Location(id=ids.LOCATION), dash.page_container])
-    links = [
-        dbc.NavItem(dbc.NavLink([html.I(className=f"bi bi-{p.get('icon', 'circle')} me-1"), p["name"]],
-                                href=p["relative_path"], active="exact"))
-        for p in nav_pages(current_user)
-    ]
+    links = nav_items(nav_pages(current_user))
     navbar = dbc.Navbar(
         dbc.Container(
             [

@@ -11,7 +11,7 @@ from data.audit import audited_tables
 from pages import audit_ids as ids
 
 dash.register_page(__name__, path="/admin/audit", name="Audit log", title="Audit log · Tool Maintenance", nav=True,
-                   order=90, icon="journal-text", action="admin")
+                   order=90, icon="journal-text", action="admin", group="Admin")
 
 
 @page_layout("admin")
