@@ -21,6 +21,7 @@ class CounterReading(SiteOwned, Base):
     __table_args__ = (
         UniqueConstraint("press_id", "counter", "ts"),
         Index("ix_counter_readings_ts", "ts"),
+        Index("ix_counter_readings_mould_ts", "mould_id", "ts"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -230,6 +230,7 @@ def upgrade():
     )
     with op.batch_alter_table('counter_readings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_counter_readings_site_id'), ['site_id'], unique=False)
+        batch_op.create_index('ix_counter_readings_mould_ts', ['mould_id', 'ts'], unique=False)
         batch_op.create_index('ix_counter_readings_ts', ['ts'], unique=False)
 
     op.create_table('moulds',
@@ -596,6 +597,7 @@ def downgrade():
     op.drop_table('moulds')
     with op.batch_alter_table('counter_readings', schema=None) as batch_op:
         batch_op.drop_index('ix_counter_readings_ts')
+        batch_op.drop_index('ix_counter_readings_mould_ts')
         batch_op.drop_index(batch_op.f('ix_counter_readings_site_id'))
 
     op.drop_table('counter_readings')
