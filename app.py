@@ -40,7 +40,7 @@ def _flask_settings(cfg: Config) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": cfg.max_request_mb * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": cfg.extra.get("secure_cookies", False),
+        "SESSION_COOKIE_SECURE": cfg.secure_cookies,
         "SESSION_COOKIE_NAME": "toolmaint_session",
         "TESTING": cfg.mode == "test",
     }
@@ -61,6 +61,12 @@ def create_app(config: Config | Mapping[str, Any] | None = None, start_worker: b
     server.config.update(_flask_settings(cfg))
     server.extensions["toolmaint_config"] = cfg
     cfg.instance_path.mkdir(parents=True, exist_ok=True)
+    if cfg.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: take the client address and scheme from X-Forwarded-* (rate limits, secure cookies).
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=cfg.trusted_proxies, x_proto=cfg.trusted_proxies,
+                                   x_host=cfg.trusted_proxies)
 
     from data import audit  # noqa: F401 - registers the audit listener
     from data.db import db

@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,8 @@ class Config:
     login_rate_limit: str = "5 per minute"
     max_request_mb: int = 40
     huey_immediate: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    secure_cookies: bool = False
+    trusted_proxies: int = 0
 
     @property
     def is_postgres(self) -> bool:
@@ -128,6 +129,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", "5 per minute"),
         max_request_mb=_int("MAX_REQUEST_MB", env.get("MAX_REQUEST_MB", "40")),
         huey_immediate=_bool(env.get("HUEY_IMMEDIATE", "false")),
+        secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
+        trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
     )
     known = {f.name for f in fields(Config)}
     unknown = set(overrides) - known
