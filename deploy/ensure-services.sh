@@ -14,12 +14,20 @@ command -v mosquitto >/dev/null || need+=(mosquitto)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
+# Validators for the files in deploy/ (tests/deploy): nginx -t, docker-compose config, promtool.
+command -v nginx >/dev/null || { need+=(nginx); new_nginx=1; }
+command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v openssl >/dev/null || need+=(openssl)
 # WeasyPrint renders with Pango; Debian's slim images may lack it.
 ldconfig -p 2>/dev/null | grep -q libpango-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing: ${need[*]}"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
+  # Only the validators are wanted: don't leave new web and monitoring servers running.
+  if [ "${new_nginx:-0}" = 1 ]; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true; fi
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 
 # PostgreSQL
