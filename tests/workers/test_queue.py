@@ -45,3 +45,19 @@ def test_consumer_runs_a_task(backend, tmp_path):
         consumer.stop(graceful=True)
         thread.join(timeout=10)
         q.storage.flush_all()
+
+
+def test_demo_mode_runs_the_consumer_inside_the_app_process(app):
+    """What `make demo` relies on: a consumer thread of the web process takes tasks off the app's queue."""
+    from workers.consumer import start_in_thread, stop_thread
+    from workers.tasks_system import ping
+
+    huey.immediate = False
+    try:
+        thread = start_in_thread(workers=1, periodic=False)  # no scheduled jobs in a test
+        assert thread.is_alive() and start_in_thread() is thread  # idempotent
+        assert ping("from the queue").get(blocking=True, timeout=10) == "from the queue"
+    finally:
+        stop_thread()
+        huey.storage.flush_all()
+        huey.immediate = True
