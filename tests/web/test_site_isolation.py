@@ -88,3 +88,20 @@ def test_raw_sql_as_the_app_role_cannot_see_other_sites(app, world, database):
             assert owner != database.role
     finally:
         engine.dispose()
+
+
+def test_site_switcher_narrows_the_home_numbers(client, auth, world):
+    auth.login("manager")
+    home = "..home-cards.children...home-pm-table.children...home-updated.children.."
+    refresh = [{"id": "home-refresh", "property": "n_intervals", "value": None}]
+    both = json.dumps(dash_post(client, home, refresh).get_json())
+    assert "T-1" in both and "T-2" in both
+    switched = dash_post(client, "shell-location.href", [{"id": "shell-site", "property": "value",
+                                                          "value": world["sites"]["S2"]}],
+                         state=[{"id": "shell-location", "property": "href", "value": "http://x/"}])
+    assert switched.status_code == 200
+    only_s2 = json.dumps(dash_post(client, home, refresh).get_json())
+    assert "T-2" in only_s2 and "T-1" not in only_s2
+    dash_post(client, "shell-location.href", [{"id": "shell-site", "property": "value", "value": "all"}],
+              state=[{"id": "shell-location", "property": "href", "value": "http://x/"}])
+    assert "T-1" in json.dumps(dash_post(client, home, refresh).get_json())
