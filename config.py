@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,37 @@ class Config:
     huey_immediate: bool = False
     secure_cookies: bool = False
     trusted_proxies: int = 0
+    # Notifications, reports, self-checks and backups (workers/tasks_notify, _reports, _selfcheck, _backup)
+    base_url: str = "http://127.0.0.1:8050"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_security: str = "none"
+    smtp_timeout: int = 20
+    mail_from: str = "Tool Maintenance <toolmaint@localhost>"
+    mail_outbox_dir: Path | None = None
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_sender: str = ""
+    notify_max_attempts: int = 6
+    notify_retry_seconds: int = 60
+    escalation_days: int = 3
+    digest_time: str = "07:00"
+    report_day: str = "mon"
+    report_time: str = "06:00"
+    report_period_days: int = 7
+    report_paper: str = "A4"
+    report_recipients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    backup_dir: Path = ROOT / "instance" / "backups"
+    backup_keep_days: int = 14
+    backup_time: str = "02:30"
+    selfcheck_minutes: int = 5
+    ingest_stale_minutes: int = 30
+    disk_min_free_pct: int = 10
+    queue_max_backlog: int = 200
+    camera_devices: tuple[str, ...] = ()
+    status_token: str = ""
 
     @property
     def is_postgres(self) -> bool:
@@ -76,6 +107,80 @@ def _int(name: str, value: str) -> int:
         return int(value)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _hhmm(name: str, value: str) -> str:
+    """A time of day as HH:MM (24 h)."""
+    try:
+        hour, minute = (int(v) for v in value.strip().split(":"))
+    except ValueError:
+        raise ConfigError(f"{name} must be a time of day as HH:MM, got {value!r}") from None
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ConfigError(f"{name} must be a time of day as HH:MM, got {value!r}")
+    return f"{hour:02d}:{minute:02d}"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _recipients(value: str) -> dict[str, tuple[str, ...]]:
+    """REPORT_RECIPIENTS: 'NTH=a@x.com,b@x.com;*=boss@x.com' (site code or * for every site)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        code, sep, addresses = part.partition("=")
+        emails = tuple(a.strip() for a in addresses.split(",") if a.strip())
+        if not sep or not code.strip() or not emails or any("@" not in a for a in emails):
+            raise ConfigError(f"REPORT_RECIPIENTS: write SITE=address,address;*=address, got {part!r}")
+        out[code.strip()] = out.get(code.strip(), ()) + emails
+    return out
+
+
+def _worker_settings(env: Mapping[str, str], instance: Path, mode: str) -> dict[str, Any]:
+    """Settings of notifications, reports, self-checks and backups, checked."""
+    security = env.get("SMTP_SECURITY", "none").strip().lower()
+    if security not in ("none", "starttls", "ssl"):
+        raise ConfigError(f"SMTP_SECURITY must be none, starttls or ssl, got {security!r}")
+    day = env.get("REPORT_DAY", "mon").strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise ConfigError(f"REPORT_DAY must be a weekday (mon ... sun), got {env.get('REPORT_DAY')!r}")
+    paper = {"a4": "A4", "letter": "Letter"}.get(env.get("REPORT_PAPER", "A4").strip().lower())
+    if paper is None:
+        raise ConfigError(f"REPORT_PAPER must be A4 or Letter, got {env.get('REPORT_PAPER')!r}")
+    outbox = env.get("MAIL_OUTBOX_DIR") or (str(instance / "outbox") if mode == "demo" and
+                                            not env.get("SMTP_HOST") else "")
+    ints = {name: _int(name.upper(), env.get(name.upper(), str(default))) for name, default in (
+        ("smtp_port", 465 if security == "ssl" else 25), ("smtp_timeout", 20), ("notify_max_attempts", 6),
+        ("notify_retry_seconds", 60), ("escalation_days", 3), ("report_period_days", 7),
+        ("backup_keep_days", 14), ("selfcheck_minutes", 5), ("ingest_stale_minutes", 30),
+        ("disk_min_free_pct", 10), ("queue_max_backlog", 200))}
+    for name in ("notify_max_attempts", "notify_retry_seconds", "report_period_days", "backup_keep_days",
+                 "smtp_timeout"):
+        if ints[name] < 1:
+            raise ConfigError(f"{name.upper()} must be at least 1")
+    if not 1 <= ints["selfcheck_minutes"] <= 59:
+        raise ConfigError("SELFCHECK_MINUTES must be between 1 and 59")
+    return dict(
+        base_url=env.get("BASE_URL", "http://127.0.0.1:8050").rstrip("/"),
+        smtp_host=env.get("SMTP_HOST", ""),
+        smtp_user=env.get("SMTP_USER", ""),
+        smtp_password=env.get("SMTP_PASSWORD", ""),
+        smtp_security=security,
+        mail_from=env.get("MAIL_FROM", "Tool Maintenance <toolmaint@localhost>"),
+        mail_outbox_dir=Path(outbox) if outbox else None,
+        sms_gateway_url=env.get("SMS_GATEWAY_URL", ""),
+        sms_gateway_token=env.get("SMS_GATEWAY_TOKEN", ""),
+        sms_sender=env.get("SMS_SENDER", ""),
+        digest_time=_hhmm("DIGEST_TIME", env.get("DIGEST_TIME", "07:00")),
+        report_day=day,
+        report_time=_hhmm("REPORT_TIME", env.get("REPORT_TIME", "06:00")),
+        report_paper=paper,
+        report_recipients=_recipients(env.get("REPORT_RECIPIENTS", "")),
+        backup_dir=Path(env.get("BACKUP_DIR") or instance / "backups"),
+        backup_time=_hhmm("BACKUP_TIME", env.get("BACKUP_TIME", "02:30")),
+        camera_devices=tuple(d.strip() for d in env.get("CAMERA_DEVICES", "").split(",") if d.strip()),
+        status_token=env.get("STATUS_TOKEN", ""),
+        **ints,
+    )
 
 
 def _load_dotenv() -> None:
@@ -131,6 +236,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         huey_immediate=_bool(env.get("HUEY_IMMEDIATE", "false")),
         secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
         trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
+        **_worker_settings(env, instance, mode),
     )
     known = {f.name for f in fields(Config)}
     unknown = set(overrides) - known
