@@ -24,7 +24,10 @@ from data.models.maintenance import (
     PMTemplateItem,
     maintenance_log_technicians,
 )
+from data.models.notifications import Channel, Notification, NotificationStatus, PMBandState
+from data.models.ops import PeriodicRun, SelfCheckResult
 from data.models.photos import Photo
+from data.models.reports import Report
 from data.models.sensors import Sensor, SensorAlert, SensorHourly, SensorReading
 from data.models.shots import CounterReading, ShotsDaily, ShotsHourly
 from data.models.sites_users import Membership, Site, User
@@ -37,4 +40,6 @@ __all__ = [
     "PhotoStatus", "Press", "Role", "Sensor", "SensorAlert", "SensorHourly", "SensorReading", "ServiceToken",
     "Severity", "ShotsDaily", "ShotsHourly", "Site", "SiteOwned", "User",
     "maintenance_log_technicians", "utcnow",
+    "Channel", "Notification", "NotificationStatus", "PMBandState", "PeriodicRun", "Report",
+    "SelfCheckResult",
 ]
