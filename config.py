@@ -41,6 +41,8 @@ class Config:
     s3_region: str = "us-east-1"
     login_rate_limit: str = "5 per minute"
     max_request_mb: int = 40
+    photo_max_mb: int = 20
+    photo_max_megapixels: int = 60
     huey_immediate: bool = False
     secure_cookies: bool = False
     trusted_proxies: int = 0
@@ -233,6 +235,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         s3_region=env.get("S3_REGION", "us-east-1"),
         login_rate_limit=env.get("LOGIN_RATE_LIMIT", "5 per minute"),
         max_request_mb=_int("MAX_REQUEST_MB", env.get("MAX_REQUEST_MB", "40")),
+        photo_max_mb=_int("PHOTO_MAX_MB", env.get("PHOTO_MAX_MB", "20")),
+        photo_max_megapixels=_int("PHOTO_MAX_MEGAPIXELS", env.get("PHOTO_MAX_MEGAPIXELS", "60")),
         huey_immediate=_bool(env.get("HUEY_IMMEDIATE", "false")),
         secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
         trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
@@ -251,6 +255,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         cfg = replace(cfg, secret_key=secrets.token_urlsafe(32))
     if cfg.session_idle_minutes < 1:
         raise ConfigError("SESSION_IDLE_MINUTES must be at least 1")
+    if not 1 <= cfg.photo_max_mb < cfg.max_request_mb:
+        raise ConfigError(f"PHOTO_MAX_MB must be at least 1 and below MAX_REQUEST_MB ({cfg.max_request_mb})")
+    if cfg.photo_max_megapixels < 1:
+        raise ConfigError("PHOTO_MAX_MEGAPIXELS must be at least 1")
     if cfg.log_level not in logging.getLevelNamesMapping():
         raise ConfigError(f"LOG_LEVEL {cfg.log_level!r} is not a logging level (DEBUG, INFO, WARNING, ERROR)")
     return cfg
