@@ -29,12 +29,14 @@ class HomeNumbers:
     shots_today: int
 
 
-def _site_filter(stmt, column, site_ids):
+def site_filter(stmt, column, site_ids):
+    """Limit stmt to rows whose column is one of site_ids (None: every site the scope allows)."""
     return stmt if site_ids is None else stmt.where(column.in_(tuple(site_ids)))
 
 
-def mould_pm_table(now: dt.datetime, site_ids: frozenset[int] | None = None) -> pd.DataFrame:
-    """Active moulds with their PM status and recent shot rate (sites limited by the scope)."""
+def mould_pm_table(now: dt.datetime, site_ids: frozenset[int] | None = None, family: str | None = None
+                   ) -> pd.DataFrame:
+    """Active moulds with their PM status and recent shot rate (sites limited by the scope, optionally one family)."""
     since = now - dt.timedelta(days=RATE_DAYS)
     rate = (
         select(ShotsHourly.mould_id, (func.sum(ShotsHourly.shots) / float(RATE_DAYS)).label("shots_per_day"))
@@ -42,39 +44,51 @@ def mould_pm_table(now: dt.datetime, site_ids: frozenset[int] | None = None) -> 
         .group_by(ShotsHourly.mould_id)
         .subquery()
     )
-    stmt = _site_filter(
+    stmt = site_filter(
         select(
             Mould.id, Mould.code, Mould.name, Mould.site_id, Mould.family, Mould.shots_since_pm,
             Mould.pm_interval_shots, Mould.last_pm_at, Mould.pm_interval_days, Mould.pm_warning_pct,
-            rate.c.shots_per_day,
+            rate.c.shots_per_day, Mould.lifetime_shots, Mould.design_life_shots, Mould.status,
+            Mould.current_press_id,
         )
         .outerjoin(rate, rate.c.mould_id == Mould.id)
         .where(Mould.status != MouldStatus.RETIRED),
         Mould.site_id,
         site_ids,
     )
+    if family:
+        stmt = stmt.where(Mould.family == family)
     rows = db.session.execute(stmt).mappings().all()
     cols = ["id", "code", "name", "site_id", "family", "shots_since_pm", "pm_interval_shots", "last_pm_at",
-            "pm_interval_days", "pm_warning_pct", "shots_per_day"]
+            "pm_interval_days", "pm_warning_pct", "shots_per_day", "lifetime_shots", "design_life_shots", "status",
+            "current_press_id"]
     return pm_frame(pd.DataFrame(rows, columns=cols), now)
 
 
-def home_numbers(now: dt.datetime, site_ids: frozenset[int] | None = None) -> HomeNumbers:
-    """Compute the home page numbers for the given sites (None: every site in scope)."""
-    pm = mould_pm_table(now, site_ids)
-    bands = pm["band"].value_counts()
-    today = now.date()
-    open_actions = _site_filter(
+def action_counts(today: dt.date, site_ids: frozenset[int] | None = None, family: str | None = None
+                  ) -> tuple[int, int]:
+    """Open (not closed) action items and those of them past their due date."""
+    stmt = site_filter(
         select(func.count(), func.count().filter(ActionItem.due_date < today)).where(
             ActionItem.status != ActionStatus.CLOSED
         ),
         ActionItem.site_id,
         site_ids,
     )
-    n_open, n_overdue = db.session.execute(open_actions).one()
+    if family:
+        stmt = stmt.where(ActionItem.mould_id.in_(select(Mould.id).where(Mould.family == family)))
+    n_open, n_overdue = db.session.execute(stmt).one()
+    return int(n_open), int(n_overdue)
+
+
+def home_numbers(now: dt.datetime, site_ids: frozenset[int] | None = None) -> HomeNumbers:
+    """Compute the home page numbers for the given sites (None: every site in scope)."""
+    pm = mould_pm_table(now, site_ids)
+    bands = pm["band"].value_counts()
+    n_open, n_overdue = action_counts(now.date(), site_ids)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     failures = db.session.scalar(
-        _site_filter(
+        site_filter(
             select(func.count()).select_from(FailureReport).where(FailureReport.occurred_at >= month_start),
             FailureReport.site_id,
             site_ids,
@@ -82,7 +96,7 @@ def home_numbers(now: dt.datetime, site_ids: frozenset[int] | None = None) -> Ho
     )
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     shots_today = db.session.scalar(
-        _site_filter(
+        site_filter(
             select(func.coalesce(func.sum(ShotsHourly.shots), 0)).where(ShotsHourly.bucket >= day_start),
             ShotsHourly.site_id,
             site_ids,

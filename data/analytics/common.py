@@ -1,0 +1,50 @@
+"""Shared pieces of the analytics services: time windows, site and mould filters, lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, select
+
+from data.db import db
+from data.home import site_filter
+from data.models import Mould, Press, Site
+
+__all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families"]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight UTC at the start of day."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def window(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The half-open UTC interval [start 00:00, the day after end 00:00) for an inclusive date range."""
+    return day_start(start), day_start(end) + dt.timedelta(days=1)
+
+
+def mould_filter(stmt: Select, mould_column, family: str | None = None,
+                 mould_codes: tuple[str, ...] | list[str] | None = None) -> Select:
+    """Limit stmt to rows whose mould is of the family and/or one of the codes (no limit when empty)."""
+    if family:
+        stmt = stmt.where(mould_column.in_(select(Mould.id).where(Mould.family == family)))
+    if mould_codes:
+        stmt = stmt.where(mould_column.in_(select(Mould.id).where(Mould.code.in_(tuple(mould_codes)))))
+    return stmt
+
+
+def site_codes() -> dict[int, str]:
+    """Site id to code for the sites in scope."""
+    return dict(db.session.execute(select(Site.id, Site.code)).tuples().all())
+
+
+def press_codes(site_ids: frozenset[int] | None = None) -> dict[int, str]:
+    """Press id to code for the presses in scope (optionally some sites)."""
+    stmt = site_filter(select(Press.id, Press.code), Press.site_id, site_ids)
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+def families(site_ids: frozenset[int] | None = None) -> list[str]:
+    """Mould families present in the sites, sorted."""
+    stmt = site_filter(select(Mould.family).where(Mould.family != "").distinct(), Mould.site_id, site_ids)
+    return sorted(db.session.scalars(stmt))
