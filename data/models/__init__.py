@@ -16,6 +16,7 @@ from data.models.enums import (
 )
 from data.models.equipment import Mould, MouldMount, Press
 from data.models.failures import FailureCode, FailureReport
+from data.models.ingest import IngestAgent, IngestCount, IngestRejection
 from data.models.maintenance import (
     ChecklistResult,
     MaintenanceLog,
@@ -28,8 +29,8 @@ from data.models.notifications import Channel, Notification, NotificationStatus,
 from data.models.ops import PeriodicRun, SelfCheckResult
 from data.models.photos import Photo
 from data.models.reports import Report
-from data.models.sensors import Sensor, SensorAlert, SensorHourly, SensorReading
-from data.models.shots import CounterReading, ShotsDaily, ShotsHourly
+from data.models.sensors import Sensor, SensorAlert, SensorHourly, SensorReading, SensorState
+from data.models.shots import CounterReading, CounterState, ShotsDaily, ShotsHourly
 from data.models.sites_users import Membership, Site, User
 from data.models.tokens import ServiceToken
 
@@ -40,6 +41,7 @@ __all__ = [
     "PhotoStatus", "Press", "Role", "Sensor", "SensorAlert", "SensorHourly", "SensorReading", "ServiceToken",
     "Severity", "ShotsDaily", "ShotsHourly", "Site", "SiteOwned", "User",
     "maintenance_log_technicians", "utcnow",
+    "CounterState", "IngestAgent", "IngestCount", "IngestRejection", "SensorState",
     "Channel", "Notification", "NotificationStatus", "PMBandState", "PeriodicRun", "Report",
     "SelfCheckResult",
 ]

@@ -1,6 +1,8 @@
 """Condition-monitoring sensors on presses (over MQTT), their readings, hourly rollups and alerts.
 
-MQTT topics: toolmaint/<site code>/<press code>/<sensor key>, payload {"ts", "value", "unit"}.
+MQTT topics: toolmaint/<site code>/<press code>/<sensor key>, payload {"ts", "value", "unit"}
+(the listener, ingest/mqtt.py, forwards them to POST /api/v1/sensor-readings; data/sensor_store.py
+stores them).
 """
 
 from __future__ import annotations
@@ -72,3 +74,16 @@ class SensorAlert(SiteOwned, Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column()
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column()
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class SensorState(SiteOwned, Base):
+    """A sensor's latest reading and its open excursion (kept apart from Sensor, which is audited)."""
+
+    __tablename__ = "sensor_state"
+
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id", ondelete="CASCADE"), primary_key=True)
+    last_ts: Mapped[dt.datetime | None] = mapped_column()
+    last_value: Mapped[float | None] = mapped_column(Float)
+    last_received_at: Mapped[dt.datetime | None] = mapped_column()
+    readings: Mapped[int] = mapped_column(BigInteger, default=0)
+    open_alert_id: Mapped[int | None] = mapped_column(ForeignKey("sensor_alerts.id", ondelete="SET NULL"))
