@@ -27,7 +27,6 @@ from data.models import (
 )
 from data.scope import system_scope
 from data.validation import FieldErrors
-from tests.forms_support import act, code_id  # noqa: F401 - fixtures
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
@@ -261,7 +260,8 @@ def test_assigning_needs_a_manager_and_a_member_of_the_site(act, world):
 
 def test_overdue_filter_and_sorting(act, world):
     with act("manager") as manager:
-        for title, due in (("B late", NOW.date() - dt.timedelta(days=3)), ("A soon", NOW.date() + dt.timedelta(days=3))):
+        today = utcnow().date()
+        for title, due in (("B late", today - dt.timedelta(days=3)), ("A soon", today + dt.timedelta(days=3))):
             db.session.add(ActionItem(site_id=world["sites"]["S1"], title=title, due_date=due,
                                       created_at=utcnow()))
         db.session.commit()

@@ -1,4 +1,4 @@
-"""Fixtures and helpers for the technician forms and master data tests (import the fixtures you use)."""
+"""Fixtures and helpers for the technician forms, photos and master data tests."""
 
 from __future__ import annotations
 

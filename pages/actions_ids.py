@@ -1,0 +1,16 @@
+"""Component ids of the action items page."""
+
+SHOW = "actions-show"
+SEARCH = "actions-search"
+SORT = "actions-sort"
+NEW_TOGGLE = "actions-new-toggle"
+NEW_COLLAPSE = "actions-new-collapse"
+NEW_FORM = "actions-new-form"
+ROWS = "actions-rows"
+COUNT = "actions-count"
+PAGE = "actions-page"
+REFRESH = "actions-refresh"
+SELECTED = "actions-selected"
+DETAIL = "actions-detail"
+UPDATE_FORM = "actions-update-form"
+OPEN = "actions-open"  # pattern-matching id type: {"type": OPEN, "index": action id}

@@ -1,0 +1,3 @@
+"""Component ids of the failure report page."""
+
+FORM = "failure-form"

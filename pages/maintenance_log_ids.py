@@ -1,0 +1,3 @@
+"""Component ids of the maintenance log page."""
+
+FORM = "maintenance-form"
