@@ -46,6 +46,7 @@ class Config:
     huey_immediate: bool = False
     secure_cookies: bool = False
     trusted_proxies: int = 0
+    ingest_database_url: str = ""  # optional role for the ingest API's writes (COPY; see README "Ingest")
     # Notifications, reports, self-checks and backups (workers/tasks_notify, _reports, _selfcheck, _backup)
     base_url: str = "http://127.0.0.1:8050"
     smtp_host: str = ""
@@ -240,6 +241,7 @@ def load_config(overrides: Mapping[str, Any] | None = None, env: Mapping[str, st
         huey_immediate=_bool(env.get("HUEY_IMMEDIATE", "false")),
         secure_cookies=_bool(env.get("SECURE_COOKIES", "false")),
         trusted_proxies=_int("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES", "0")),
+        ingest_database_url=env.get("INGEST_DATABASE_URL", ""),
         **_worker_settings(env, instance, mode),
     )
     known = {f.name for f in fields(Config)}
