@@ -8,9 +8,10 @@ from sqlalchemy import Select, select
 
 from data.db import db
 from data.home import site_filter
-from data.models import Mould, Press, Site
+from data.models import FailureCode, Mould, Press, Site
 
-__all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families"]
+__all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families",
+           "failure_modes"]
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -42,6 +43,11 @@ def press_codes(site_ids: frozenset[int] | None = None) -> dict[int, str]:
     """Press id to code for the presses in scope (optionally some sites)."""
     stmt = site_filter(select(Press.id, Press.code), Press.site_id, site_ids)
     return dict(db.session.execute(stmt).tuples().all())
+
+
+def failure_modes() -> list[str]:
+    """Failure modes of the catalogue, sorted."""
+    return sorted(db.session.scalars(select(FailureCode.mode).distinct()))
 
 
 def families(site_ids: frozenset[int] | None = None) -> list[str]:

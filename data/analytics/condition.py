@@ -30,6 +30,13 @@ def sensors_frame(site_ids: frozenset[int] | None = None, press_ids: list[int] |
     return pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=SENSOR_COLUMNS)
 
 
+def sensor_presses(site_ids: frozenset[int] | None = None) -> list[str]:
+    """Codes of the presses that have sensors, sorted."""
+    stmt = site_filter(select(Press.code).join(Sensor, Sensor.press_id == Press.id).distinct(), Press.site_id,
+                       site_ids)
+    return sorted(db.session.scalars(stmt))
+
+
 def sensor_series(sensor_id: int, start: dt.datetime, end: dt.datetime, max_points: int = MAX_POINTS) -> pd.DataFrame:
     """Hourly mean, min and max of a sensor in [start, end); coarser buckets when there would be more than max_points.
 

@@ -1,0 +1,12 @@
+"""Component ids of the actions board."""
+
+PREFIX = "actions-board"
+URL = "actions-board-url"
+ALERT = "actions-board-alert"
+SITE = "actions-board-site"
+FAMILY = "actions-board-family"
+SHOW = "actions-board-show"
+KPIS = "actions-board-kpis"
+BY_OWNER = "actions-board-by-owner"
+BY_AGE = "actions-board-by-age"
+GRID = "actions-board-grid"

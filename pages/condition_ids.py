@@ -1,0 +1,13 @@
+"""Component ids of the condition-monitoring dashboard."""
+
+PREFIX = "condition"
+URL = "condition-url"
+ALERT = "condition-alert"
+SITE = "condition-site"
+DATES = "condition-dates"
+PRESS = "condition-press"
+MOULD = "condition-mould"
+KPIS = "condition-kpis"
+CHARTS = "condition-charts"
+EXCURSIONS = "condition-excursions"
+SENSORS = "condition-sensors"
