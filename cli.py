@@ -118,3 +118,6 @@ def init_app(server: Flask) -> None:
     """Register the commands on the Flask CLI."""
     for command in (create_user_command, create_site_command, seed_demo_command, token_cli):
         server.cli.add_command(command)
+    from workers.cli import init_app as worker_commands  # backup, restore, selfcheck, send-test-mail, review
+
+    worker_commands(server)
