@@ -3,6 +3,7 @@
 from data.models.actions import ActionItem
 from data.models.audit import AuditEntry, Job
 from data.models.base import Base, SiteOwned, utcnow
+from data.models.dashboards import SHOTS_DAILY_DAY, SHOTS_HOURLY_BUCKET  # noqa: F401 - rollup indexes
 from data.models.enums import (
     ActionKind,
     ActionStatus,

@@ -1,14 +1,11 @@
-"""Dashboards (issue 4): indexes and views for analytics.
+"""Dashboards (issue 4): indexes for time-range scans of the shot rollups across all presses.
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-27
 
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
-
-from data.rls import disable_site_rls_sql, enable_site_rls_sql  # noqa: F401
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -17,8 +14,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_index("ix_shots_hourly_bucket", "shots_hourly", ["bucket"])
+    op.create_index("ix_shots_daily_day", "shots_daily", ["day"])
 
 
 def downgrade():
-    pass
+    op.drop_index("ix_shots_daily_day", table_name="shots_daily")
+    op.drop_index("ix_shots_hourly_bucket", table_name="shots_hourly")
