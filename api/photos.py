@@ -12,7 +12,7 @@ from data import authz
 from data.db import db
 from data.jobs import create_job, get_job
 from data.models import Photo
-from data.photos import Limits, store_upload, variant_key
+from data.photos import Limits, PhotoRefused, check_size, store_upload, variant_key
 from data.storage import StorageError, get_storage
 from data.validation import FieldErrors
 
@@ -40,7 +40,14 @@ def upload_photo():
     if upload is None:
         return refused(FieldErrors({"photo": "Attach the photo as the 'photo' field of a multipart form."}))
     limits = Limits.from_config(current_app.extensions["toolmaint_config"])
-    data = upload.stream.read(limits.max_bytes + 1)
+    upload.stream.seek(0, 2)  # the form parser has spooled the file: its size is known before reading it
+    size = upload.stream.tell()
+    upload.stream.seek(0)
+    try:
+        check_size(size, limits)
+    except PhotoRefused as exc:
+        return refused(FieldErrors({"photo": str(exc)}))
+    data = upload.stream.read()
     try:
         photo, created = store_upload(current_user, data, dict(request.form), limits, action)
     except FieldErrors as exc:

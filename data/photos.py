@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import struct
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
@@ -69,18 +70,14 @@ class CleanImage:
 
 def inspect_image(data: bytes, limits: Limits) -> tuple[str, int, int]:
     """The format and size of an upload, or PhotoRefused; reads only the header."""
-    if not data:
-        raise PhotoRefused("The file is empty.")
-    if len(data) > limits.max_bytes:
-        raise PhotoRefused(f"The photo is {len(data) / 1048576:.1f} MB; photos may be at most "
-                           f"{limits.max_bytes / 1048576:.0f} MB.")
+    check_size(len(data), limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as im:
                 fmt, (width, height) = im.format, im.size
-    except Image.DecompressionBombError:
-        raise PhotoRefused(_too_many_pixels(None, None, limits)) from None
+    except Image.DecompressionBombError:  # far over Pillow's own limit: it refuses before telling the size
+        raise PhotoRefused(_too_many_pixels(*_header_size(data), limits)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise PhotoRefused("This file is not a photo: it could not be read as a JPEG, PNG or WebP image.") from None
     if fmt not in FORMATS:
@@ -88,6 +85,29 @@ def inspect_image(data: bytes, limits: Limits) -> tuple[str, int, int]:
     if width * height > limits.max_pixels:
         raise PhotoRefused(_too_many_pixels(width, height, limits))
     return fmt, width, height
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """PhotoRefused for an empty or too large upload (before reading it)."""
+    if not size:
+        raise PhotoRefused("The file is empty.")
+    if size > limits.max_bytes:
+        raise PhotoRefused(f"The photo is {size / 1048576:.1f} MB; photos may be at most "
+                           f"{limits.max_bytes / 1048576:.0f} MB.")
+
+
+def _header_size(data: bytes) -> tuple[int | None, int | None]:
+    """Width and height from a PNG or JPEG header, without Pillow (for the message about huge images)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    i = 2
+    while data[:2] == b"\xff\xd8" and i + 9 < len(data) and data[i] == 0xFF:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[i + 5:i + 9])
+            return width, height
+        i += 2 + length
+    return None, None
 
 
 def _too_many_pixels(width: int | None, height: int | None, limits: Limits) -> str:

@@ -70,3 +70,19 @@ def big_png(width: int, height: int) -> bytes:
     raw = zlib.compress(b"\x00" * (width // 8 + 1) * 16)  # a few rows; the header is what matters
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
             + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+@pytest.fixture
+def storage_files(app):
+    """A function listing the files in the test storage directory (after emptying it)."""
+    import shutil
+
+    from config import get_config
+
+    root = get_config().storage_dir
+    shutil.rmtree(root, ignore_errors=True)
+
+    def files() -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+    return files

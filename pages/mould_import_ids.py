@@ -1,0 +1,11 @@
+"""Component ids of the mould import page."""
+
+UPLOAD = "import-upload"
+FILE = "import-file"
+PREVIEW = "import-preview"
+SUMMARY = "import-summary"
+IMPORT_ALL = "import-all"
+IMPORT_VALID = "import-valid"
+RESULT = "import-result"
+TEMPLATE = "import-template"
+TEMPLATE_DOWNLOAD = "import-template-download"
