@@ -59,6 +59,8 @@ def _user_menu() -> dbc.DropdownMenu:
     return dbc.DropdownMenu(
         [
             dbc.DropdownMenuItem(f"Role: {current_user.role}", header=True),
+            dbc.DropdownMenuItem([html.I(className="bi bi-bell me-2"), "Notifications"], href="/account/notifications",
+                                 id="shell-notifications"),
             dbc.DropdownMenuItem(divider=True),
             html.Form(
                 [

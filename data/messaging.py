@@ -65,9 +65,19 @@ def valid_email(address: str) -> bool:
     return bool(EMAIL_RE.match(address or ""))
 
 
+def normalize_phone(number: str | None) -> str | None:
+    """'+49 (170) 123-4567' -> '+491701234567'; None unless it is an international number."""
+    if not number:
+        return None
+    compact = re.sub(r"[\s()./-]", "", number)
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    return compact if PHONE_RE.match(compact) else None
+
+
 def valid_phone(number: str) -> bool:
-    """A phone number in international format (+ and 7-15 digits)."""
-    return bool(PHONE_RE.match(number or ""))
+    """A phone number in international format (+ and 7-15 digits, spaces and dashes allowed)."""
+    return normalize_phone(number) is not None
 
 
 def build_email(cfg: Config, to: str, subject: str, body: str, attachment: Attachment | None = None) -> EmailMessage:
@@ -150,10 +160,11 @@ def send_sms(cfg: Config, to: str, text: str) -> str:
     """POST {"from", "to", "text"} as JSON to the gateway (bearer token if set). Raises Transient/PermanentError."""
     if not cfg.sms_gateway_url:
         raise PermanentError("SMS is not configured (set SMS_GATEWAY_URL)")
-    if not valid_phone(to):
+    number = normalize_phone(to)
+    if number is None:
         raise PermanentError(f"not an international phone number: {to!r}")
     headers = {"Authorization": f"Bearer {cfg.sms_gateway_token}"} if cfg.sms_gateway_token else {}
-    payload = {"from": cfg.sms_sender, "to": to, "text": sms_text(text)}
+    payload = {"from": cfg.sms_sender, "to": number, "text": sms_text(text)}
     try:
         resp = httpx.post(cfg.sms_gateway_url, json=payload, headers=headers, timeout=cfg.smtp_timeout)
     except httpx.HTTPError as exc:

@@ -103,11 +103,13 @@ def save_prefs(user: User, choices: dict[str, Iterable[str]]) -> None:
 def save_contact(user: User, email: str | None, phone: str | None) -> None:
     """Set where the user is reached; blank clears. Caller commits."""
     email = (email or "").strip() or None
-    phone = "".join((phone or "").split()) or None
+    raw_phone = (phone or "").strip()
+    phone = messaging.normalize_phone(raw_phone) if raw_phone else None
     if email and not messaging.valid_email(email):
         raise PreferenceError(f"{email!r} is not an e-mail address.")
-    if phone and not messaging.valid_phone(phone):
-        raise PreferenceError(f"Write the mobile number in international format, e.g. +4917012345678 (got {phone!r}).")
+    if raw_phone and phone is None:
+        raise PreferenceError(f"Write the mobile number in international format, e.g. +49 170 1234567 "
+                              f"(got {raw_phone!r}).")
     user.email, user.phone = email, phone
 
 
@@ -171,8 +173,9 @@ def enqueue(kind: str, event_key: str, site_id: int, users: Iterable[User], mess
     for user in users:
         if Channel.EMAIL in channels and user.email and wants(user, kind, Channel.EMAIL):
             targets.append((Channel.EMAIL, user.email, user.id))
-        if Channel.SMS in channels and message.sms and user.phone and wants(user, kind, Channel.SMS):
-            targets.append((Channel.SMS, user.phone, user.id))
+        phone = messaging.normalize_phone(user.phone)
+        if Channel.SMS in channels and message.sms and phone and wants(user, kind, Channel.SMS):
+            targets.append((Channel.SMS, phone, user.id))
     if Channel.EMAIL in channels:
         targets += [(Channel.EMAIL, a, None) for a in extra_emails]
     seen = set()
