@@ -12,7 +12,7 @@ from data.db import db
 from data.models import ServiceToken, Site, utcnow
 from data.scope import system_scope
 
-SCOPES = ("ingest", "export")
+SCOPES = ("ingest", "export", "metrics")
 TOKEN_PREFIX = "tm_"
 
 
