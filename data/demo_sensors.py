@@ -48,15 +48,15 @@ def seed(ctx) -> None:
     for k, site in enumerate(ctx.sites):
         site_presses = [p for p in ctx.presses if p.site_id == site.id]
         chosen += site_presses[: PRESSES_PER_SITE.get(k, 1)]
-    modes = dict(db.session.execute(select(FailureCode.id, FailureCode.mode)).tuples().all())
+    modes = dict(db.session.execute(select(FailureCode.id, FailureCode.mode)).all())
     rows, alerts, n_sensors = [], [], 0
     for press in chosen:
         mounts = db.session.execute(
             select(MouldMount.mould_id, MouldMount.mounted_at, MouldMount.unmounted_at)
-            .where(MouldMount.press_id == press.id).order_by(MouldMount.mounted_at)).tuples().all()
+            .where(MouldMount.press_id == press.id).order_by(MouldMount.mounted_at)).all()
         failures = db.session.execute(
             select(FailureReport.occurred_at, FailureReport.failure_code_id, FailureReport.mould_id)
-            .where(FailureReport.press_id == press.id, FailureReport.occurred_at >= start)).tuples().all()
+            .where(FailureReport.press_id == press.id, FailureReport.occurred_at >= start)).all()
         for key, name, unit, mean, swing, noise, low, high, direction in SENSORS:
             sensor = Sensor(site_id=press.site_id, press_id=press.id, key=key, name=name, unit=unit,
                             low_threshold=low, high_threshold=high)

@@ -36,13 +36,13 @@ def mould_filter(stmt: Select, mould_column, family: str | None = None,
 
 def site_codes() -> dict[int, str]:
     """Site id to code for the sites in scope."""
-    return dict(db.session.execute(select(Site.id, Site.code)).tuples().all())
+    return dict(db.session.execute(select(Site.id, Site.code)).all())
 
 
 def press_codes(site_ids: frozenset[int] | None = None) -> dict[int, str]:
     """Press id to code for the presses in scope (optionally some sites)."""
     stmt = site_filter(select(Press.id, Press.code), Press.site_id, site_ids)
-    return dict(db.session.execute(stmt).tuples().all())
+    return dict(db.session.execute(stmt).all())
 
 
 def failure_modes() -> list[str]:

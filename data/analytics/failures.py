@@ -51,7 +51,7 @@ def failures_frame(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int
         stmt = stmt.where(FailureReport.severity.in_(tuple(severities)))
     if mould_id is not None:
         stmt = stmt.where(FailureReport.mould_id == mould_id)
-    df = pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=FAILURE_COLUMNS)
+    df = pd.DataFrame(db.session.execute(stmt).all(), columns=FAILURE_COLUMNS)
     df["severity"] = df["severity"].map(lambda s: getattr(s, "value", s))
     for col in ("downtime_hours", "repair_hours"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
@@ -146,13 +146,13 @@ def downtime_by_mould(start: dt.datetime, end: dt.datetime, site_ids: frozenset[
         .where(MaintenanceLog.kind == MaintenanceKind.PREVENTIVE, MaintenanceLog.performed_at >= start,
                MaintenanceLog.performed_at < end)
         .group_by(MaintenanceLog.mould_id), MaintenanceLog.site_id, site_ids)
-    unplanned = dict(db.session.execute(mould_filter(fail, FailureReport.mould_id, family)).tuples().all())
-    pm = dict(db.session.execute(mould_filter(planned, MaintenanceLog.mould_id, family)).tuples().all())
+    unplanned = dict(db.session.execute(mould_filter(fail, FailureReport.mould_id, family)).all())
+    pm = dict(db.session.execute(mould_filter(planned, MaintenanceLog.mould_id, family)).all())
     ids = sorted(set(unplanned) | set(pm))
     if not ids:
         return pd.DataFrame(columns=["mould", "family", "unplanned_hours", "planned_hours", "total_hours"])
-    names = dict(db.session.execute(select(Mould.id, Mould.code).where(Mould.id.in_(ids))).tuples().all())
-    fams = dict(db.session.execute(select(Mould.id, Mould.family).where(Mould.id.in_(ids))).tuples().all())
+    names = dict(db.session.execute(select(Mould.id, Mould.code).where(Mould.id.in_(ids))).all())
+    fams = dict(db.session.execute(select(Mould.id, Mould.family).where(Mould.id.in_(ids))).all())
     df = pd.DataFrame({
         "mould": [names.get(i, str(i)) for i in ids],
         "family": [fams.get(i, "") for i in ids],

@@ -56,7 +56,7 @@ def shots_per_day(start: dt.date, end: dt.date, site_ids: frozenset[int] | None 
     stmt = site_filter(select(ShotsDaily.day, func.sum(ShotsDaily.shots)).where(
         ShotsDaily.day >= start, ShotsDaily.day <= end), ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family).group_by(ShotsDaily.day)
-    got = dict(db.session.execute(stmt).tuples().all())
+    got = dict(db.session.execute(stmt).all())
     days = pd.date_range(start, end, freq="D").date
     return pd.Series([int(got.get(d, 0) or 0) for d in days], index=days, dtype="int64")
 

@@ -69,7 +69,7 @@ def maintenance_frame(mould_id: int, start: dt.datetime | None = None, end: dt.d
         stmt = stmt.where(MaintenanceLog.performed_at >= start)
     if end is not None:
         stmt = stmt.where(MaintenanceLog.performed_at < end)
-    df = pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=LOG_COLUMNS)
+    df = pd.DataFrame(db.session.execute(stmt).all(), columns=LOG_COLUMNS)
     df["kind"] = df["kind"].map(lambda k: getattr(k, "value", k))
     for c in ("labour_hours", "downtime_hours", "cost"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")

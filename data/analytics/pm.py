@@ -41,7 +41,7 @@ def _last_failures(mould_ids: list[int]) -> pd.DataFrame:
         .join(latest, (latest.c.mould_id == FailureReport.mould_id) & (latest.c.at == FailureReport.occurred_at))
         .join(FailureCode, FailureCode.id == FailureReport.failure_code_id)
     )
-    df = pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=["id", "last_failure_at", "last_failure_mode"])
+    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["id", "last_failure_at", "last_failure_mode"])
     return df.drop_duplicates("id")
 
 
@@ -53,7 +53,7 @@ def _open_actions(mould_ids: list[int]) -> pd.Series:
         .where(ActionItem.mould_id.in_(mould_ids), ActionItem.status != ActionStatus.CLOSED)
         .group_by(ActionItem.mould_id)
     )
-    return pd.Series(dict(db.session.execute(stmt).tuples().all()), dtype="int64")
+    return pd.Series(dict(db.session.execute(stmt).all()), dtype="int64")
 
 
 def mould_health(now: dt.datetime, site_ids: frozenset[int] | None = None, family: str | None = None) -> pd.DataFrame:
@@ -143,7 +143,7 @@ def pm_compliance(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int]
         MaintenanceLog.site_id, site_ids)
     stmt = mould_filter(stmt, MaintenanceLog.mould_id, family)
     cols = ["mould_id", "performed_at", "shot_count", "pm_interval_shots", "pm_interval_days"]
-    logs = pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=cols)
+    logs = pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
     marked = pm_compliance_frame(logs) if len(logs) else logs.assign(pct_used=[], on_time=[])
     marked = marked[pd.to_datetime(marked["performed_at"], utc=True) >= pd.Timestamp(start)]
     month = pd.to_datetime(marked["performed_at"], utc=True).dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()

@@ -37,7 +37,7 @@ def failure_history(site_ids: frozenset[int] | None = None, family: str | None =
                         mould_codes)
     if mould_id is not None:
         stmt = stmt.where(FailureReport.mould_id == mould_id)
-    return pd.DataFrame(db.session.execute(stmt).tuples().all(),
+    return pd.DataFrame(db.session.execute(stmt).all(),
                         columns=["mould_id", "mode", "shot_count", "occurred_at"])
 
 
@@ -49,7 +49,7 @@ def mould_lifetimes(site_ids: frozenset[int] | None = None, family: str | None =
     stmt = mould_filter(stmt, Mould.id, family, mould_codes)
     if mould_id is not None:
         stmt = stmt.where(Mould.id == mould_id)
-    df = pd.DataFrame(db.session.execute(stmt).tuples().all(),
+    df = pd.DataFrame(db.session.execute(stmt).all(),
                       columns=["mould_id", "code", "family", "lifetime_shots", "status"])
     df["retired"] = df["status"] == MouldStatus.RETIRED
     return df.drop(columns="status")
@@ -174,7 +174,7 @@ def _mount_hours(start: dt.datetime, end: dt.datetime, site_ids, family, mould_c
         MouldMount.mounted_at < end, (MouldMount.unmounted_at.is_(None)) | (MouldMount.unmounted_at > start)),
         MouldMount.site_id, site_ids)
     stmt = mould_filter(stmt, MouldMount.mould_id, family, mould_codes)
-    rows = db.session.execute(stmt).tuples().all()
+    rows = db.session.execute(stmt).all()
     if not rows:
         return pd.Series(dtype="float64")
     df = pd.DataFrame(rows, columns=["mould_id", "on", "off"])
@@ -191,7 +191,7 @@ def _shots_in(start: dt.datetime, end: dt.datetime, site_ids, family, mould_code
         ShotsDaily.day >= start.date(), ShotsDaily.day <= last_day, ShotsDaily.mould_id != 0),
         ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family, mould_codes).group_by(ShotsDaily.mould_id)
-    return pd.Series(dict(db.session.execute(stmt).tuples().all()), dtype="float64")
+    return pd.Series(dict(db.session.execute(stmt).all()), dtype="float64")
 
 
 def mtbf_table(failures: pd.DataFrame, start: dt.datetime, end: dt.datetime, by: str = "mould",

@@ -39,7 +39,7 @@ def mould_shots(mould_id: int, start: dt.datetime, end: dt.datetime, resolution:
         index = pd.date_range(start.date(), end.date(), freq="D", inclusive="left", tz="UTC")
     else:
         raise ValueError(f"unknown resolution {resolution!r}")
-    rows = db.session.execute(stmt).tuples().all()
+    rows = db.session.execute(stmt).all()
     got = pd.Series({pd.Timestamp(k) if resolution == "hour" else pd.Timestamp(k, tz="UTC"): int(v)
                      for k, v in rows}, dtype="int64")
     if len(got) and got.index.tz is None:
@@ -68,7 +68,7 @@ def plant_daily(start: dt.date, end: dt.date, site_ids: frozenset[int] | None = 
                        .where(ShotsDaily.day >= start, ShotsDaily.day <= end), ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family).group_by(ShotsDaily.press_id, ShotsDaily.site_id,
                                                                       ShotsDaily.day)
-    df = pd.DataFrame(db.session.execute(stmt).tuples().all(), columns=["press_id", "site_id", "day", "shots"])
+    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["press_id", "site_id", "day", "shots"])
     presses, sites = press_codes(site_ids), site_codes()
     df["press"] = df["press_id"].map(presses)
     df["site"] = df["site_id"].map(sites)
