@@ -1,0 +1,122 @@
+"""The storage service on the real database: any delivery order gives the ground truth, concurrent batches
+for one counter queue up, and the COPY path (a role allowed to bypass row-level security) stores the same."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sqlalchemy import delete, func, select, update
+
+from config import get_config, set_config
+from data.models import CounterReading, CounterState, Mould, MouldMount, Press, ShotsDaily, ShotsHourly, utcnow
+from data.readings import CounterItem
+from data.shot_store import copy_allowed, ingest_counters
+from tests.ingest.conftest import iso
+from tests.ingest.test_counters import deliveries
+
+T0 = (utcnow() - dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+CODES = {1: "T-1", 2: "T-7", 3: "T-8"}
+
+
+@pytest.fixture
+def three_moulds(ctx, plant):
+    ctx.add_all([Mould(site_id=plant["sites"]["S1"], code=c, name=c) for c in ("T-7", "T-8")])
+    ctx.commit()
+    return {k: ctx.scalar(select(Mould.id).where(Mould.code == c)) for k, c in CODES.items()}
+
+
+def _reset(ctx) -> None:
+    for model in (CounterReading, CounterState, ShotsHourly, ShotsDaily, MouldMount):
+        ctx.execute(delete(model))
+    ctx.execute(update(Mould).values(lifetime_shots=0, shots_since_pm=0, current_press_id=None))
+    ctx.commit()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(data=deliveries())
+def test_database_totals_equal_the_ground_truth_for_any_delivery(ctx, plant, three_moulds, data):
+    histories, batches = data
+    _reset(ctx)
+    presses = ["S1-P01", "S1-P02", "S1-P03"]
+    for code in presses[1:len(histories)]:
+        if ctx.scalar(select(Press.id).where(Press.code == code)) is None:
+            ctx.add(Press(site_id=plant["sites"]["S1"], code=code, name=code))
+    ctx.commit()
+    truth: Counter = Counter()
+    for h in histories:
+        for _t, _v, mould, cycles in h:
+            truth[three_moulds[mould]] += cycles
+    for batch in batches:
+        items = [CounterItem(n, presses[int(key.split("-")[1])], "machine_cycle", T0 + dt.timedelta(seconds=t),
+                             (T0 + dt.timedelta(seconds=t)).timestamp(), value, CODES[mould], "test")
+                 for n, (key, (t, value, mould, _c)) in enumerate(batch)]
+        ingest_counters(ctx, plant["sites"]["S1"], items)
+        ctx.commit()
+    got = dict(ctx.execute(select(Mould.id, Mould.lifetime_shots)).all())
+    assert {m: got[m] for m in truth if truth[m]} == {m: n for m, n in truth.items() if n}
+    assert sum(got.values()) == sum(truth.values())
+    assert (ctx.scalar(select(func.sum(ShotsHourly.shots))) or 0) == sum(truth.values())
+    assert (ctx.scalar(select(func.sum(ShotsDaily.shots))) or 0) == sum(truth.values())
+    assert ctx.scalar(select(func.count()).select_from(CounterReading)) == sum(len(h) for h in histories)
+
+
+def test_concurrent_batches_for_one_counter_count_every_cycle_once(app, plant, ingest_token, ctx):
+    """Two edge processes send overlapping, interleaved readings of the same counter at the same time."""
+    readings = [{"press": "S1-P01", "counter": "machine_cycle", "ts": iso(T0 + dt.timedelta(seconds=10 * i)),
+                 "value": 3 * i} for i in range(400)]
+    halves = [readings[0::2] + readings[100:140], readings[1::2] + readings[:60]]
+    errors = []
+
+    def send(part):
+        client = app.test_client()
+        for k in range(0, len(part), 25):
+            for _attempt in range(20):
+                resp = client.post("/api/v1/readings", json={"readings": part[k:k + 25]},
+                                   headers={"Authorization": f"Bearer {ingest_token}"})
+                if resp.status_code != 503:
+                    break
+            if resp.status_code != 200:
+                errors.append(resp.get_json())
+
+    threads = [threading.Thread(target=send, args=(h,)) for h in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert ctx.scalar(select(func.count()).select_from(CounterReading)) == 400
+    assert ctx.scalar(select(func.sum(CounterReading.shots))) == 3 * 399
+    assert ctx.scalar(select(func.sum(ShotsHourly.shots))) == 3 * 399
+
+
+@pytest.mark.postgresql
+def test_copy_path_with_an_ingest_role_stores_the_same(app, database, plant, ingest_token, post, ctx):
+    cfg = get_config()
+    set_config(dataclasses.replace(cfg, ingest_database_url=database.owner_url))
+    try:
+        readings = [{"press": "S1-P01", "counter": "machine_cycle", "ts": iso(T0 + dt.timedelta(minutes=i)),
+                     "value": 10 * i, "mould": "T-1"} for i in range(50)]
+        resp = post(ingest_token, {"readings": readings})
+        assert resp.status_code == 200, resp.get_json()
+        assert post(ingest_token, {"readings": readings[10:20]}).get_json()["duplicates"] == 10
+    finally:
+        set_config(cfg)
+    from data.shot_store import _engines
+
+    engine = _engines[database.owner_url]
+    with engine.connect() as conn:
+        assert copy_allowed(conn)  # the owner may COPY: this batch took the fast path
+    engine.dispose()
+    assert ctx.scalar(select(func.sum(CounterReading.shots))) == 490
+    assert ctx.get(Mould, plant["moulds"]["S1"]).lifetime_shots == 500_490
+    with app.app_context():
+        from data.db import db
+
+        assert not copy_allowed(db.session.connection())  # the app role may not: it stages instead
+        db.session.rollback()
