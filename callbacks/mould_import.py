@@ -36,8 +36,8 @@ def preview(contents, filename):
     rows = []
     for c in checks[:PREVIEW_ROWS]:
         errors = [html.Div(f"{k.replace('_id', '').replace('_', ' ')}: {v}") for k, v in c.errors.items()]
-        rows.append(html.Tr([html.Td(c.line), html.Td(str(c.raw.get("site_id", ""))), html.Td(str(c.raw.get("code", ""))),
-                             html.Td(str(c.raw.get("name", ""))), html.Td(str(c.raw.get("cavities", ""))),
+        cells = [str(c.raw.get(k, "")) for k in ("site_id", "code", "name", "cavities")]
+        rows.append(html.Tr([html.Td(c.line), *(html.Td(v) for v in cells),
                              html.Td(errors or dbc.Badge("OK", color="success"), className="text-danger small")],
                             className="table-danger" if c.errors else None))
     head = html.Thead(html.Tr([html.Th(h) for h in ("Line", "Site", "Code", "Name", "Cavities", "Check")]))

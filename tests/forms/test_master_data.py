@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from data.admin_users import delete_site, delete_user, save_site, save_user
 from data.catalogue import delete_code, save_code
 from data.db import db
-from data.models import FailureReport, MaintenanceLog, MaintenanceKind, Mould, MouldMount, MouldStatus, utcnow
+from data.models import FailureReport, MaintenanceKind, MaintenanceLog, Mould, MouldMount, MouldStatus, utcnow
 from data.mould_import import ImportFileError, check_rows, import_rows
 from data.moulds import delete_mould, list_moulds, save_mould
 from data.pm_templates import save_template
