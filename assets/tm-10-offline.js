@@ -330,6 +330,7 @@
         await cache.put(location.pathname + location.search, page.clone());
         await cache.put("/__tm-page", page);
       }
+      state.shellCached = true;
     } catch (e) {
       // offline right now: the service worker keeps what it has
     }

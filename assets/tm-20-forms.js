@@ -630,7 +630,11 @@
     payload() {
       const out = {};
       for (const f of this.spec.fields) {
-        if (f.type === "heading" || f.type === "photos" || f.type === "cascade" || !this.visible(f)) continue;
+        if (f.type === "cascade") {
+          out[f.name] = this.values[f.name] || null;
+          continue;
+        }
+        if (f.type === "heading" || f.type === "photos" || !this.visible(f)) continue;
         let v = this.values[f.name];
         if (f.type === "datetime" && v) v = new Date(v).toISOString();
         if (f.type === "people") v = (v || []).map(Number);
@@ -642,9 +646,6 @@
           v = items.map((item) => ({item, result: (by[item] || {}).result || null, note: (by[item] || {}).note || ""}));
         }
         out[f.name] = v === undefined ? null : v;
-      }
-      if (this.field("failure_code_id") === undefined && this.spec.fields.some((f) => f.type === "cascade")) {
-        out.failure_code_id = this.values.failure_code_id || null;
       }
       return out;
     }

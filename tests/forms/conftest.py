@@ -86,3 +86,43 @@ def storage_files(app):
         return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
     return files
+
+
+class RestartableServer:
+    """The app on a fixed free port that a test can stop (the plant's Wi-Fi drops) and start again."""
+
+    def __init__(self, app) -> None:
+        from tests.conftest import free_port
+
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = None
+        self.thread = None
+
+    def start(self) -> None:
+        """Serve on the same port again."""
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop answering: connections are refused, as when the network is gone."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
+            self.server = None
+
+
+@pytest.fixture
+def flaky_server(app):
+    """A server the test can take away and bring back; yields it (its .url is the base URL)."""
+    server = RestartableServer(app)
+    server.start()
+    yield server
+    server.stop()
