@@ -26,10 +26,16 @@ def test_orientation_is_applied_and_exif_with_gps_is_removed():
 
 
 def test_derivatives_fit_their_boxes_and_keep_the_aspect():
-    raw = jpeg_bytes(size=(4000, 3000))
-    web, thumb = make_derivatives(raw)
-    assert Image.open(io.BytesIO(web)).size == (1600, 1200)
+    web, thumb = make_derivatives(jpeg_bytes(size=(4000, 3000)))
+    assert Image.open(io.BytesIO(web)).size == (2000, 1500)  # a 1/2 DCT-scaled decode, no resampling
     assert Image.open(io.BytesIO(thumb)).size == (320, 240)
+    portrait, _ = make_derivatives(jpeg_bytes(size=(3000, 4000)))
+    assert Image.open(io.BytesIO(portrait)).size == (1500, 2000)
+    wide, _ = make_derivatives(jpeg_bytes(size=(5000, 1000)))  # 1/2 is still over 2048 px: 1/4
+    assert Image.open(io.BytesIO(wide)).size == (1250, 250)
+    png = io.BytesIO()
+    Image.new("RGB", (3000, 1000), (9, 9, 9)).save(png, "PNG")  # no DCT scaling: resampled to the same size
+    assert Image.open(io.BytesIO(make_derivatives(png.getvalue())[0])).size == (1500, 500)
     small_web, _ = make_derivatives(jpeg_bytes(size=(800, 600)))
     assert Image.open(io.BytesIO(small_web)).size == (800, 600)  # never enlarged
 
