@@ -92,9 +92,8 @@ def test_offline_log_with_photo_survives_a_reload_and_is_sent_once(app, dash_br,
     sign_in(dash_br, base, "technician", PASSWORD)
     dash_br.driver.get(f"{base}/record/maintenance")
     el(dash_br, "maintenance-mould-id")
-    wait(dash_br, lambda d: d.execute_script(
-        "return !!(navigator.serviceWorker && navigator.serviceWorker.controller) && window.tmOffline.state.shellCached"),
-        timeout=30)
+    ready = "return !!(navigator.serviceWorker && navigator.serviceWorker.controller) && tmOffline.state.shellCached"
+    wait(dash_br, lambda d: d.execute_script(ready), timeout=30)
 
     flaky_server.stop()  # the Wi-Fi is gone: nothing reaches the server (not even the service worker)
     set_offline(dash_br, True)
