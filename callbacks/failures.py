@@ -50,10 +50,12 @@ def load(site, start, end, family, moulds, severity):
                   Input(ids.METRIC, "value"))
 def pareto(site, start, end, family, moulds, severity, by, metric):
     """The Pareto chart for the chosen dimension and metric."""
-    state, _t0, _t1, df = load(site, start, end, family, moulds, severity)
-    by = by if by in fa.DIMENSIONS else "mode"
-    metric = metric if metric in fa.METRICS else "count"
-    data = fa.pareto(df, by, metric)
+    state = page.parse({"site": site or "", "from": start or "", "to": end or "", "family": family or "",
+                        "mould": moulds or "", "severity": severity or "", "by": by or "", "metric": metric or ""})
+    t0, t1 = window(state.start, state.end)
+    by, metric = state.extra["by"], state.extra["metric"]
+    data = fa.pareto_query(t0, t1, by, metric, site_ids_for(site), state.family, state.extra["mould"] or None,
+                           state.extra["severity"] or None)
     return chart(figures.pareto(data, fa.DIMENSIONS[by][1], fa.METRICS[metric]), len(data) > 0,
                  "No failures match these filters.", "A good sign — or widen the date range.")
 

@@ -25,16 +25,20 @@ SITE_PALETTE = ["#1c7ed6", "#37b24d", "#f59f00", "#ae3ec9", "#0ca678", "#e8590c"
 SENSOR_COLOUR = "#1971c2"
 
 
+# The house template, built once: plotly's named templates are deep-copied on every use (~75 ms a figure).
+HOUSE = go.layout.Template(layout={
+    "font": {"family": FONT, "size": 12, "color": "#212529"}, "hoverlabel": {"font": {"family": FONT}},
+    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "#ffffff", "colorway": SITE_PALETTE,
+    "margin": {"l": 56, "r": 24, "t": 36, "b": 44}, "hovermode": "closest",
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": {"text": ""}},
+    "xaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": "#ced4da", "automargin": True},
+    "yaxis": {"gridcolor": GRID, "zeroline": False, "linecolor": "#ced4da", "automargin": True},
+})
+
+
 def _base(fig: go.Figure, height: int = 320, legend: bool = True) -> go.Figure:
     """The house style: white, light grid, compact margins, legend on top."""
-    fig.update_layout(
-        template="plotly_white", height=height, font={"family": FONT, "size": 12, "color": "#212529"},
-        margin={"l": 56, "r": 24, "t": 36, "b": 44}, hoverlabel={"font": {"family": FONT}},
-        showlegend=legend, legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "title": None},
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#ffffff",
-    )
-    fig.update_xaxes(gridcolor=GRID, zeroline=False, linecolor="#ced4da")
-    fig.update_yaxes(gridcolor=GRID, zeroline=False, linecolor="#ced4da")
+    fig.update_layout(template=HOUSE, height=height, showlegend=legend)
     return fig
 
 

@@ -67,28 +67,31 @@ def link_col(field: str, header: str, width: int = 110, **kw) -> dict:
     return col
 
 
+def records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
+    """DataFrame rows as JSON-safe dicts: ISO 8601 for dates and times, None for NaN/NaT, plain numbers."""
+    cols = list(columns) if columns is not None else list(df.columns)
+    out = df[cols].copy()
+    for c in cols:
+        s = out[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            out[c] = s.map(lambda v: None if pd.isna(v) else v.isoformat())
+        elif s.dtype == object:
+            out[c] = s.map(_plain)
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict("records")
+
+
 def _plain(value: Any) -> Any:
-    """A JSON-safe cell value: ISO 8601 for dates and times, None for missing numbers."""
+    """A JSON-safe value for an object column: ISO 8601 for dates and times, numbers as numbers."""
     if value is None or value is pd.NaT:
         return None
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.isoformat()
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return None if math.isnan(value) else float(value)
     return value
-
-
-def records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict]:
-    """DataFrame rows as JSON-safe dicts (ISO 8601 timestamps, None for NaN/NaT)."""
-    cols = list(columns) if columns is not None else list(df.columns)
-    out = []
-    for row in df[cols].itertuples(index=False, name=None):
-        out.append({c: _plain(v) for c, v in zip(cols, row, strict=True)})
-    return out
 
 
 def data_grid(name: str, column_defs: list[dict], rows: list[dict], *, export_name: str, title: str = "",

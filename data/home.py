@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from data.db import db
-from data.models import ActionItem, ActionStatus, FailureReport, Mould, MouldStatus, ShotsHourly
+from data.models import ActionItem, ActionStatus, FailureReport, Mould, MouldStatus, ShotsDaily, ShotsHourly
 from data.pm import Band, pm_frame
 
 RATE_DAYS = 7
@@ -36,12 +36,18 @@ def site_filter(stmt, column, site_ids):
 
 def mould_pm_table(now: dt.datetime, site_ids: frozenset[int] | None = None, family: str | None = None
                    ) -> pd.DataFrame:
-    """Active moulds with their PM status and recent shot rate (sites limited by the scope, optionally one family)."""
-    since = now - dt.timedelta(days=RATE_DAYS)
+    """Active moulds with their PM status and recent shot rate (sites limited by the scope, optionally one family).
+
+    The rate is the shots of the last RATE_DAYS full UTC days plus today so far, per day elapsed; it reads
+    the daily rollup (a few rows per mould) rather than hundreds of hourly rows.
+    """
+    today = now.date()
+    elapsed = RATE_DAYS + (now - dt.datetime(today.year, today.month, today.day, tzinfo=now.tzinfo)
+                           ).total_seconds() / 86400.0
     rate = (
-        select(ShotsHourly.mould_id, (func.sum(ShotsHourly.shots) / float(RATE_DAYS)).label("shots_per_day"))
-        .where(ShotsHourly.bucket >= since)
-        .group_by(ShotsHourly.mould_id)
+        select(ShotsDaily.mould_id, (func.sum(ShotsDaily.shots) / elapsed).label("shots_per_day"))
+        .where(ShotsDaily.day >= today - dt.timedelta(days=RATE_DAYS), ShotsDaily.day <= today)
+        .group_by(ShotsDaily.mould_id)
         .subquery()
     )
     stmt = site_filter(

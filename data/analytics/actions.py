@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from data.analytics.common import mould_filter, site_filter
+from data.analytics.common import frame, mould_filter, site_filter
 from data.db import db
 from data.models import ActionItem, ActionStatus, Mould, Site, User
 
@@ -45,7 +45,7 @@ def actions_frame(today: dt.date, site_ids: frozenset[int] | None = None, family
         stmt = stmt.where(ActionItem.mould_id == mould_id)
     cols = ["id", "title", "site", "mould", "display_name", "username", "status", "kind", "due_date", "created_at",
             "failure_report_id", "maintenance_log_id"]
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
+    df = frame(db.session.execute(stmt).all(), cols)
     df["owner"] = df["display_name"].where(df["display_name"].fillna("") != "", df["username"]).fillna(UNASSIGNED)
     df["status"] = df["status"].map(lambda s: getattr(s, "value", s))
     df["kind"] = df["kind"].map(lambda s: getattr(s, "value", s))

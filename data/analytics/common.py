@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from sqlalchemy import Select, select
 
 from data.db import db
@@ -11,7 +12,7 @@ from data.home import site_filter
 from data.models import FailureCode, Mould, Press, Site
 
 __all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families",
-           "failure_modes"]
+           "failure_modes", "frame"]
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -32,6 +33,13 @@ def mould_filter(stmt: Select, mould_column, family: str | None = None,
     if mould_codes:
         stmt = stmt.where(mould_column.in_(select(Mould.id).where(Mould.code.in_(tuple(mould_codes)))))
     return stmt
+
+
+def frame(rows, columns: list[str]) -> pd.DataFrame:
+    """A DataFrame from result rows, column by column (much faster than from a list of rows)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
 def site_codes() -> dict[int, str]:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import or_, select
 
-from data.analytics.common import site_filter
+from data.analytics.common import frame, site_filter
 from data.analytics.series import MAX_POINTS
 from data.db import db
 from data.models import FailureCode, FailureReport, Mould, MouldMount, Press, Sensor, SensorAlert, SensorHourly
@@ -27,7 +27,7 @@ def sensors_frame(site_ids: frozenset[int] | None = None, press_ids: list[int] |
         .join(Press, Press.id == Sensor.press_id).order_by(Press.code, Sensor.key), Sensor.site_id, site_ids)
     if press_ids is not None:
         stmt = stmt.where(Sensor.press_id.in_(press_ids))
-    return pd.DataFrame(db.session.execute(stmt).all(), columns=SENSOR_COLUMNS)
+    return frame(db.session.execute(stmt).all(), SENSOR_COLUMNS)
 
 
 def sensor_presses(site_ids: frozenset[int] | None = None) -> list[str]:
@@ -45,7 +45,7 @@ def sensor_series(sensor_id: int, start: dt.datetime, end: dt.datetime, max_poin
     stmt = (select(SensorHourly.bucket, SensorHourly.n, SensorHourly.total, SensorHourly.min, SensorHourly.max)
             .where(SensorHourly.sensor_id == sensor_id, SensorHourly.bucket >= start, SensorHourly.bucket < end)
             .order_by(SensorHourly.bucket))
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["ts", "n", "total", "min", "max"])
+    df = frame(db.session.execute(stmt).all(), ["ts", "n", "total", "min", "max"])
     if df.empty:
         return pd.DataFrame(columns=["ts", "mean", "min", "max"])
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
@@ -72,7 +72,7 @@ def alerts_frame(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int] 
         stmt = stmt.where(SensorAlert.sensor_id.in_(sensor_ids))
     if mould_id is not None:
         stmt = stmt.where(SensorAlert.mould_id == mould_id)
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=ALERT_COLUMNS)
+    df = frame(db.session.execute(stmt).all(), ALERT_COLUMNS)
     df["ts"] = pd.to_datetime(df["ts"], utc=True)
     return df
 
@@ -95,8 +95,8 @@ def failures_near(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int]
         conds.append(FailureReport.mould_id.in_(mould_ids))
     if conds:
         stmt = stmt.where(or_(*conds))
-    df = pd.DataFrame(db.session.execute(stmt).all(),
-                      columns=["failure_id", "failure_ts", "mould_id", "mould", "press_id", "mode", "severity"])
+    df = frame(db.session.execute(stmt).all(),
+               ["failure_id", "failure_ts", "mould_id", "mould", "press_id", "mode", "severity"])
     df["failure_ts"] = pd.to_datetime(df["failure_ts"], utc=True)
     df["severity"] = df["severity"].map(lambda s: getattr(s, "value", s))
     return df
@@ -140,7 +140,7 @@ def mould_periods(mould_id: int, start: dt.datetime, end: dt.datetime) -> pd.Dat
             .where(MouldMount.mould_id == mould_id, MouldMount.mounted_at < end,
                    (MouldMount.unmounted_at.is_(None)) | (MouldMount.unmounted_at > start))
             .order_by(MouldMount.mounted_at))
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["press_id", "press", "on", "off"])
+    df = frame(db.session.execute(stmt).all(), ["press_id", "press", "on", "off"])
     df["on"] = pd.to_datetime(df["on"], utc=True).clip(lower=pd.Timestamp(start))
     df["off"] = pd.to_datetime(df["off"], utc=True).fillna(pd.Timestamp(end)).clip(upper=pd.Timestamp(end))
     return df

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from data.analytics.common import mould_filter, site_filter
+from data.analytics.common import frame, mould_filter, site_filter
 from data.db import db
 from data.models import FailureCode, FailureReport, MaintenanceKind, MaintenanceLog, Mould, Press, Site
 
@@ -51,7 +51,7 @@ def failures_frame(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int
         stmt = stmt.where(FailureReport.severity.in_(tuple(severities)))
     if mould_id is not None:
         stmt = stmt.where(FailureReport.mould_id == mould_id)
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=FAILURE_COLUMNS)
+    df = frame(db.session.execute(stmt).all(), FAILURE_COLUMNS)
     df["severity"] = df["severity"].map(lambda s: getattr(s, "value", s))
     for col in ("downtime_hours", "repair_hours"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
@@ -65,19 +65,51 @@ def pareto(failures: pd.DataFrame, by: str = "mode", metric: str = "count", top:
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}")
     if failures.empty:
-        return pd.DataFrame(columns=["category", "value", "share", "cumulative"])
+        return pareto_table(pd.Series(dtype="float64"), top)
     grouped = (failures.groupby(column)["id"].count() if metric == "count"
                else failures.groupby(column)["downtime_hours"].sum())
-    grouped = grouped.sort_values(ascending=False, kind="stable")
+    return pareto_table(grouped, top)
+
+
+def pareto_table(grouped: pd.Series, top: int = 15) -> pd.DataFrame:
+    """A Pareto table from a value per category: sorted, with share and cumulative share, the tail as 'Other'."""
+    grouped = grouped.astype("float64").sort_values(ascending=False, kind="stable")
     grouped = grouped[grouped > 0]
+    if grouped.empty:
+        return pd.DataFrame(columns=["category", "value", "share", "cumulative"])
     if len(grouped) > top:
         rest = grouped.iloc[top - 1:]
         grouped = pd.concat([grouped.iloc[: top - 1], pd.Series({f"Other ({len(rest)})": rest.sum()})])
     total = float(grouped.sum())
     out = pd.DataFrame({"category": grouped.index.astype(str), "value": grouped.to_numpy("float64")})
-    out["share"] = out["value"] / total * 100.0 if total else 0.0
+    out["share"] = out["value"] / total * 100.0
     out["cumulative"] = out["share"].cumsum()
     return out.reset_index(drop=True)
+
+
+def pareto_query(start: dt.datetime, end: dt.datetime, by: str = "mode", metric: str = "count",
+                 site_ids: frozenset[int] | None = None, family: str | None = None,
+                 mould_codes: tuple[str, ...] | None = None, severities: tuple[str, ...] | None = None,
+                 top: int = 15) -> pd.DataFrame:
+    """The same Pareto table as pareto(failures_frame(...)), grouped in the database (for large histories)."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}")
+    key = {"mode": FailureCode.mode, "component": FailureCode.component, "mechanism": FailureCode.mechanism,
+           "cause": FailureCode.cause, "mould": Mould.code, "press": func.coalesce(Press.code, "—")}[by]
+    value = func.count() if metric == "count" else func.coalesce(func.sum(FailureReport.downtime_hours), 0)
+    stmt = (select(key, value).select_from(FailureReport)
+            .join(FailureCode, FailureCode.id == FailureReport.failure_code_id)
+            .where(FailureReport.occurred_at >= start, FailureReport.occurred_at < end))
+    if by == "mould":
+        stmt = stmt.join(Mould, Mould.id == FailureReport.mould_id)
+    if by == "press":
+        stmt = stmt.outerjoin(Press, Press.id == FailureReport.press_id)
+    stmt = mould_filter(site_filter(stmt, FailureReport.site_id, site_ids), FailureReport.mould_id, family,
+                        mould_codes)
+    if severities:
+        stmt = stmt.where(FailureReport.severity.in_(tuple(severities)))
+    rows = db.session.execute(stmt.group_by(key)).all()
+    return pareto_table(pd.Series({k: float(v or 0) for k, v in rows}, dtype="float64"), top)
 
 
 def monthly_trend(failures: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:

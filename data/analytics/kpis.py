@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select
 
 from data.analytics.common import mould_filter, site_filter
 from data.analytics.pm import band_counts, mould_health, pm_compliance
@@ -53,7 +53,7 @@ def failures_between(start: dt.datetime, end: dt.datetime, site_ids: frozenset[i
 def shots_per_day(start: dt.date, end: dt.date, site_ids: frozenset[int] | None = None,
                   family: str | None = None) -> pd.Series:
     """Shots per UTC day from start to end inclusive (days without shots are 0)."""
-    stmt = site_filter(select(ShotsDaily.day, func.sum(ShotsDaily.shots)).where(
+    stmt = site_filter(select(ShotsDaily.day, func.sum(ShotsDaily.shots).cast(BigInteger)).where(
         ShotsDaily.day >= start, ShotsDaily.day <= end), ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family).group_by(ShotsDaily.day)
     got = dict(db.session.execute(stmt).all())
@@ -62,17 +62,19 @@ def shots_per_day(start: dt.date, end: dt.date, site_ids: frozenset[int] | None 
 
 
 def downtime_between(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int] | None = None,
-                     family: str | None = None) -> tuple[float, float]:
+                     family: str | None = None, unplanned: float | None = None) -> tuple[float, float]:
     """(total, unplanned) downtime hours in [start, end): failure reports plus preventive maintenance.
 
     Corrective logs repeat the downtime of the failure they repair, so only preventive logs are added.
+    Pass `unplanned` when the failures' downtime is already known.
     """
     fail = site_filter(select(func.coalesce(func.sum(FailureReport.downtime_hours), 0)).where(
         FailureReport.occurred_at >= start, FailureReport.occurred_at < end), FailureReport.site_id, site_ids)
     planned = site_filter(select(func.coalesce(func.sum(MaintenanceLog.downtime_hours), 0)).where(
         MaintenanceLog.kind == MaintenanceKind.PREVENTIVE, MaintenanceLog.performed_at >= start,
         MaintenanceLog.performed_at < end), MaintenanceLog.site_id, site_ids)
-    unplanned = float(db.session.scalar(mould_filter(fail, FailureReport.mould_id, family)) or 0)
+    if unplanned is None:
+        unplanned = float(db.session.scalar(mould_filter(fail, FailureReport.mould_id, family)) or 0)
     pm_hours = float(db.session.scalar(mould_filter(planned, MaintenanceLog.mould_id, family)) or 0)
     return unplanned + pm_hours, unplanned
 
@@ -87,13 +89,20 @@ def overview_kpis(now: dt.datetime, site_ids: frozenset[int] | None = None, fami
     today = now.date()
     daily = shots_per_day(today - dt.timedelta(days=AVG_DAYS), today, site_ids, family)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    total, unplanned = downtime_between(month_start, now, site_ids, family)
+    recent = site_filter(select(
+        func.count().filter(FailureReport.occurred_at >= now - d30),
+        func.count().filter(FailureReport.occurred_at < now - d30),
+        func.coalesce(func.sum(FailureReport.downtime_hours).filter(FailureReport.occurred_at >= month_start), 0),
+    ).where(FailureReport.occurred_at >= min(now - 2 * d30, month_start), FailureReport.occurred_at < now),
+        FailureReport.site_id, site_ids)
+    n30, n_prev, unplanned = db.session.execute(mould_filter(recent, FailureReport.mould_id, family)).one()
+    unplanned = float(unplanned or 0)
+    total = downtime_between(month_start, now, site_ids, family, unplanned=unplanned)[0]
     compliance = pm_compliance(now - dt.timedelta(days=90), now, site_ids, family)
     return OverviewKpis(
         moulds=len(health), pm_not_due=bands["NOT_DUE"], pm_warning=bands["WARNING"], pm_due=bands["DUE"],
         pm_overdue=bands["OVERDUE"], actions_open=n_open, actions_overdue=n_overdue,
-        failures_30d=failures_between(now - d30, now, site_ids, family),
-        failures_prev_30d=failures_between(now - 2 * d30, now - d30, site_ids, family),
+        failures_30d=int(n30), failures_prev_30d=int(n_prev),
         shots_today=int(daily.iloc[-1]), shots_avg_7d=float(daily.iloc[:-1].mean()),
         downtime_month_h=total, unplanned_month_h=unplanned, pm_compliance_pct=compliance.pct,
     )

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, or_, select
 
+from data.analytics.common import frame
 from data.analytics.reliability import current_ages, failure_history, life_analysis
 from data.db import db
 from data.models import FailureReport, MaintenanceLog, Mould, Photo, PhotoStatus, Press, Site
@@ -69,7 +70,7 @@ def maintenance_frame(mould_id: int, start: dt.datetime | None = None, end: dt.d
         stmt = stmt.where(MaintenanceLog.performed_at >= start)
     if end is not None:
         stmt = stmt.where(MaintenanceLog.performed_at < end)
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=LOG_COLUMNS)
+    df = frame(db.session.execute(stmt).all(), LOG_COLUMNS)
     df["kind"] = df["kind"].map(lambda k: getattr(k, "value", k))
     for c in ("labour_hours", "downtime_hours", "cost"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from data.analytics.common import mould_filter, press_codes, site_codes, site_filter
+from data.analytics.common import frame, mould_filter, press_codes, site_codes, site_filter
 from data.db import db
 from data.home import mould_pm_table
 from data.models import ActionItem, ActionStatus, FailureCode, FailureReport, MaintenanceKind, MaintenanceLog, Mould
@@ -41,7 +41,7 @@ def _last_failures(mould_ids: list[int]) -> pd.DataFrame:
         .join(latest, (latest.c.mould_id == FailureReport.mould_id) & (latest.c.at == FailureReport.occurred_at))
         .join(FailureCode, FailureCode.id == FailureReport.failure_code_id)
     )
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["id", "last_failure_at", "last_failure_mode"])
+    df = frame(db.session.execute(stmt).all(), ["id", "last_failure_at", "last_failure_mode"])
     return df.drop_duplicates("id")
 
 
@@ -115,19 +115,22 @@ class PMCompliance:
 def pm_compliance_frame(logs: pd.DataFrame) -> pd.DataFrame:
     """Mark each PM log on time or late from the shots and days since the mould's previous PM.
 
-    Input columns: mould_id, performed_at, shot_count, pm_interval_shots, pm_interval_days. A mould's first
-    logged PM has no previous one and is left out; a PM is on time when both used fractions are below 100 %.
+    Input columns: mould_id, performed_at, shot_count, pm_interval_shots, pm_interval_days, and optionally
+    prev_at / prev_shots (the previous PM; else taken from the previous row of the same mould). A PM with
+    no previous one is left out; a PM is on time when both used fractions are below 100 %.
     """
     df = logs.sort_values(["mould_id", "performed_at"]).copy()
-    prev_at = df.groupby("mould_id")["performed_at"].shift()
-    prev_shots = df.groupby("mould_id")["shot_count"].shift()
-    days = (pd.to_datetime(df["performed_at"], utc=True) - pd.to_datetime(prev_at, utc=True)).dt.total_seconds() / 86400
-    shots = pd.to_numeric(df["shot_count"], errors="coerce") - pd.to_numeric(prev_shots, errors="coerce")
+    if "prev_at" not in df:
+        df["prev_at"] = df.groupby("mould_id")["performed_at"].shift()
+        df["prev_shots"] = df.groupby("mould_id")["shot_count"].shift()
+    days = (pd.to_datetime(df["performed_at"], utc=True) - pd.to_datetime(df["prev_at"], utc=True)
+            ).dt.total_seconds() / 86400
+    shots = pd.to_numeric(df["shot_count"], errors="coerce") - pd.to_numeric(df["prev_shots"], errors="coerce")
     with np.errstate(invalid="ignore", divide="ignore"):
         pct_s = shots / pd.to_numeric(df["pm_interval_shots"], errors="coerce") * 100.0
         pct_d = days / pd.to_numeric(df["pm_interval_days"], errors="coerce") * 100.0
     df["pct_used"] = np.fmax(pct_s.to_numpy("float64", na_value=np.nan), pct_d.to_numpy("float64", na_value=np.nan))
-    df = df[prev_at.notna() & df["pct_used"].notna()]
+    df = df[df["prev_at"].notna() & df["pct_used"].notna()]
     df["on_time"] = df["pct_used"] < 100.0
     return df
 
@@ -135,19 +138,26 @@ def pm_compliance_frame(logs: pd.DataFrame) -> pd.DataFrame:
 def pm_compliance(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int] | None = None,
                   family: str | None = None) -> PMCompliance:
     """PM compliance (PMs done before DUE / all PMs) for PMs performed in [start, end)."""
-    stmt = site_filter(
+    order = {"partition_by": MaintenanceLog.mould_id, "order_by": MaintenanceLog.performed_at}
+    logs = site_filter(
         select(MaintenanceLog.mould_id, MaintenanceLog.performed_at, MaintenanceLog.shot_count,
-               Mould.pm_interval_shots, Mould.pm_interval_days)
-        .join(Mould, Mould.id == MaintenanceLog.mould_id)
+               func.lag(MaintenanceLog.performed_at).over(**order).label("prev_at"),
+               func.lag(MaintenanceLog.shot_count).over(**order).label("prev_shots"))
         .where(MaintenanceLog.kind == MaintenanceKind.PREVENTIVE, MaintenanceLog.performed_at < end),
         MaintenanceLog.site_id, site_ids)
-    stmt = mould_filter(stmt, MaintenanceLog.mould_id, family)
-    cols = ["mould_id", "performed_at", "shot_count", "pm_interval_shots", "pm_interval_days"]
-    logs = pd.DataFrame(db.session.execute(stmt).all(), columns=cols)
-    marked = pm_compliance_frame(logs) if len(logs) else logs.assign(pct_used=[], on_time=[])
-    marked = marked[pd.to_datetime(marked["performed_at"], utc=True) >= pd.Timestamp(start)]
-    month = pd.to_datetime(marked["performed_at"], utc=True).dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
-    by_month = (marked.assign(month=month).groupby("month")["on_time"].agg(done="size", on_time="sum")
-                .reset_index()) if len(marked) else pd.DataFrame(columns=["month", "done", "on_time"])
-    return PMCompliance(done=int(len(marked)), on_time=int(marked["on_time"].sum()) if len(marked) else 0,
-                        by_month=by_month)
+    logs = mould_filter(logs, MaintenanceLog.mould_id, family).subquery()
+    stmt = (select(logs.c.mould_id, logs.c.performed_at, logs.c.shot_count, logs.c.prev_at, logs.c.prev_shots,
+                   Mould.pm_interval_shots, Mould.pm_interval_days)
+            .join(Mould, Mould.id == logs.c.mould_id)
+            .where(logs.c.performed_at >= start, logs.c.prev_at.is_not(None)))
+    cols = ["mould_id", "performed_at", "shot_count", "prev_at", "prev_shots", "pm_interval_shots",
+            "pm_interval_days"]
+    rows = frame(db.session.execute(stmt).all(), cols)
+    if rows.empty:
+        return PMCompliance(0, 0, pd.DataFrame(columns=["month", "done", "on_time"]))
+    for col in ("performed_at", "prev_at"):  # SQLite hands a subquery's times back as text
+        rows[col] = pd.to_datetime(rows[col], utc=True, format="ISO8601")
+    marked = pm_compliance_frame(rows)
+    month = marked["performed_at"].dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+    by_month = marked.assign(month=month).groupby("month")["on_time"].agg(done="size", on_time="sum").reset_index()
+    return PMCompliance(done=int(len(marked)), on_time=int(marked["on_time"].sum()), by_month=by_month)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select
 
-from data.analytics.common import mould_filter, site_filter
+from data.analytics.common import frame, mould_filter, site_filter
 from data.analytics.failures import repair_hours
 from data.analytics.weibull import WeibullFit, fit_weibull, median_ranks
 from data.db import db
@@ -37,8 +37,7 @@ def failure_history(site_ids: frozenset[int] | None = None, family: str | None =
                         mould_codes)
     if mould_id is not None:
         stmt = stmt.where(FailureReport.mould_id == mould_id)
-    return pd.DataFrame(db.session.execute(stmt).all(),
-                        columns=["mould_id", "mode", "shot_count", "occurred_at"])
+    return frame(db.session.execute(stmt).all(), ["mould_id", "mode", "shot_count", "occurred_at"])
 
 
 def mould_lifetimes(site_ids: frozenset[int] | None = None, family: str | None = None,
@@ -49,8 +48,7 @@ def mould_lifetimes(site_ids: frozenset[int] | None = None, family: str | None =
     stmt = mould_filter(stmt, Mould.id, family, mould_codes)
     if mould_id is not None:
         stmt = stmt.where(Mould.id == mould_id)
-    df = pd.DataFrame(db.session.execute(stmt).all(),
-                      columns=["mould_id", "code", "family", "lifetime_shots", "status"])
+    df = frame(db.session.execute(stmt).all(), ["mould_id", "code", "family", "lifetime_shots", "status"])
     df["retired"] = df["status"] == MouldStatus.RETIRED
     return df.drop(columns="status")
 
@@ -177,7 +175,7 @@ def _mount_hours(start: dt.datetime, end: dt.datetime, site_ids, family, mould_c
     rows = db.session.execute(stmt).all()
     if not rows:
         return pd.Series(dtype="float64")
-    df = pd.DataFrame(rows, columns=["mould_id", "on", "off"])
+    df = frame(rows, ["mould_id", "on", "off"])
     on = pd.to_datetime(df["on"], utc=True).clip(lower=pd.Timestamp(start))
     off = pd.to_datetime(df["off"], utc=True).fillna(pd.Timestamp(end)).clip(upper=pd.Timestamp(end))
     df["hours"] = (off - on).dt.total_seconds().clip(lower=0) / 3600.0
@@ -187,7 +185,7 @@ def _mount_hours(start: dt.datetime, end: dt.datetime, site_ids, family, mould_c
 def _shots_in(start: dt.datetime, end: dt.datetime, site_ids, family, mould_codes=None) -> pd.Series:
     """Shots per mould in the days of [start, end) from the daily rollup."""
     last_day = (pd.Timestamp(end) - pd.Timedelta(microseconds=1)).date()
-    stmt = site_filter(select(ShotsDaily.mould_id, func.sum(ShotsDaily.shots)).where(
+    stmt = site_filter(select(ShotsDaily.mould_id, func.sum(ShotsDaily.shots).cast(BigInteger)).where(
         ShotsDaily.day >= start.date(), ShotsDaily.day <= last_day, ShotsDaily.mould_id != 0),
         ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family, mould_codes).group_by(ShotsDaily.mould_id)

@@ -6,10 +6,10 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, select
 from tsdownsample import MinMaxLTTBDownsampler
 
-from data.analytics.common import mould_filter, press_codes, site_codes, site_filter
+from data.analytics.common import frame, mould_filter, press_codes, site_codes, site_filter
 from data.db import db
 from data.models import ShotsDaily, ShotsHourly
 
@@ -28,12 +28,12 @@ def choose_resolution(start: dt.datetime, end: dt.datetime, requested: str = "au
 def mould_shots(mould_id: int, start: dt.datetime, end: dt.datetime, resolution: str = "hour") -> pd.DataFrame:
     """Shots of one mould per hour or per UTC day in [start, end), on every press, zeros where it did not run."""
     if resolution == "hour":
-        stmt = (select(ShotsHourly.bucket, func.sum(ShotsHourly.shots))
+        stmt = (select(ShotsHourly.bucket, func.sum(ShotsHourly.shots).cast(BigInteger))
                 .where(ShotsHourly.mould_id == mould_id, ShotsHourly.bucket >= start, ShotsHourly.bucket < end)
                 .group_by(ShotsHourly.bucket))
         index = pd.date_range(pd.Timestamp(start).ceil("h"), pd.Timestamp(end), freq="h", inclusive="left")
     elif resolution == "day":
-        stmt = (select(ShotsDaily.day, func.sum(ShotsDaily.shots))
+        stmt = (select(ShotsDaily.day, func.sum(ShotsDaily.shots).cast(BigInteger))
                 .where(ShotsDaily.mould_id == mould_id, ShotsDaily.day >= start.date(), ShotsDaily.day < end.date())
                 .group_by(ShotsDaily.day))
         index = pd.date_range(start.date(), end.date(), freq="D", inclusive="left", tz="UTC")
@@ -64,11 +64,12 @@ def downsample(df: pd.DataFrame, x: str = "ts", y: str = "shots", n_out: int = M
 def plant_daily(start: dt.date, end: dt.date, site_ids: frozenset[int] | None = None,
                 family: str | None = None) -> pd.DataFrame:
     """Shots per press per UTC day, start to end inclusive: press_id, press, site, day, shots."""
-    stmt = site_filter(select(ShotsDaily.press_id, ShotsDaily.site_id, ShotsDaily.day, func.sum(ShotsDaily.shots))
+    total = func.sum(ShotsDaily.shots).cast(BigInteger)
+    stmt = site_filter(select(ShotsDaily.press_id, ShotsDaily.site_id, ShotsDaily.day, total)
                        .where(ShotsDaily.day >= start, ShotsDaily.day <= end), ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family).group_by(ShotsDaily.press_id, ShotsDaily.site_id,
                                                                       ShotsDaily.day)
-    df = pd.DataFrame(db.session.execute(stmt).all(), columns=["press_id", "site_id", "day", "shots"])
+    df = frame(db.session.execute(stmt).all(), ["press_id", "site_id", "day", "shots"])
     presses, sites = press_codes(site_ids), site_codes()
     df["press"] = df["press_id"].map(presses)
     df["site"] = df["site_id"].map(sites)
@@ -81,5 +82,10 @@ def daily_matrix(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFr
     days = pd.date_range(start, end, freq="D").date
     if daily.empty:
         return pd.DataFrame(columns=days)
-    m = daily.pivot_table(index="press", columns="day", values="shots", aggfunc="sum", fill_value=0)
-    return m.reindex(columns=days, fill_value=0).sort_index()
+    presses = np.array(sorted(daily["press"].unique()))
+    rows = np.searchsorted(presses, daily["press"].to_numpy())
+    cols = np.array([(d - start).days for d in daily["day"]])
+    keep = (cols >= 0) & (cols < len(days))
+    z = np.zeros((len(presses), len(days)), dtype="int64")
+    np.add.at(z, (rows[keep], cols[keep]), daily["shots"].to_numpy("int64")[keep])
+    return pd.DataFrame(z, index=presses, columns=days)

@@ -59,8 +59,9 @@ def report(world, codes, site="S1", mode="Flash", at=NOW - DAY, shots=None, down
 
 def test_mould_health_has_band_forecast_and_last_failure(ctx, world, codes):
     s1 = world["sites"]["S1"]
-    ctx.add(ShotsHourly(site_id=s1, press_id=world["presses"]["S1"], mould_id=world["moulds"]["S1"],
-                        bucket=NOW - dt.timedelta(hours=5), shots=7_000))  # 1,000 a day over the 7-day window
+    for k in range(8):  # 1,000 a day over the last 7 days, and half a day's worth today (it is noon)
+        ctx.add(ShotsDaily(site_id=s1, press_id=world["presses"]["S1"], mould_id=world["moulds"]["S1"],
+                           day=NOW.date() - k * DAY, shots=500 if k == 0 else 1_000))
     ctx.add(report(world, codes, at=NOW - 3 * DAY, mode="Water leak"))
     ctx.commit()
     health = pm.mould_health(NOW, None)
@@ -153,6 +154,11 @@ def test_failures_frame_trend_mix_and_summary(ctx, world, codes):
     assert trend[(trend["month"] == "2026-09-01")]["count"].sum() == 0
     mix = fa.severity_mix(df).set_index("severity")
     assert list(mix.index) == fa.SEVERITIES and mix.loc["critical", "count"] == 1
+    for by in fa.DIMENSIONS:  # grouped in the database, the same table as from the frame
+        for metric in fa.METRICS:
+            pd.testing.assert_frame_equal(fa.pareto_query(start, NOW, by, metric), fa.pareto(df, by, metric))
+    assert list(fa.pareto_query(start, NOW, "mode", site_ids=frozenset({world["sites"]["S2"]}))["category"]) == [
+        "Flash"]
     s = fa.summarise(df)
     assert (s.failures, s.high_or_critical, s.moulds_affected) == (3, 2, 2)
     assert s.downtime_hours == pytest.approx(7.0)
