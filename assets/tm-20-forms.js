@@ -347,7 +347,7 @@
     options(f) {
       const m = this.mould();
       if (f.options_from === "cavities") {
-        if (!m) return [];
+        if (!m) return [{value: "", label: "Choose the mould first"}];
         const blocked = new Set(String(m.blocked || "").split(",").map((s) => s.trim()).filter(Boolean));
         const opts = [{value: "", label: "Whole mould / not known"}];
         for (let i = 1; i <= m.cavities; i++) {

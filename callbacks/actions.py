@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
-from auth.guard import secured_callback
+from auth.guard import clientside_callback, secured_callback
 from auth.session import selected_site_ids
 from components.cards import empty_state
 from components.forms import base_spec, form_island
@@ -73,6 +73,23 @@ def select(clicks):
     if not ctx.triggered_id or not any(clicks or []):
         return no_update
     return ctx.triggered_id["index"]
+
+
+# On a narrow screen the opened action is below the list: bring it into view.
+clientside_callback(
+    """function(selected) {
+        if (selected !== null && selected !== undefined) {
+            setTimeout(() => {
+                const el = document.getElementById("actions-detail");
+                if (el && el.getBoundingClientRect().top > window.innerHeight * 0.6) {
+                    el.scrollIntoView({behavior: "smooth"});
+                }
+            }, 300);
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output(ids.DETAIL, "title"), Input(ids.SELECTED, "data"), prevent_initial_call=True,
+)
 
 
 def update_spec(action) -> dict:

@@ -188,7 +188,9 @@ def record_log(user: Any, raw: dict[str, Any], now: dt.datetime | None = None) -
         photos = photos_to_attach(f, keys, user, mould.site_id)
     f.check()
 
-    mould = db.session.get(Mould, mould.id, with_for_update=True)  # serialise with ingest's counter updates
+    # Lock the mould row (only it: the press is outer-joined) so ingest's counter updates wait for this PM.
+    mould = db.session.scalars(select(Mould).where(Mould.id == mould.id).with_for_update(of=Mould)
+                               .execution_options(populate_existing=True)).one()
     parts_cost = sum((p.quantity * p.unit_cost for p in parts), Decimal("0"))
     for item in (*checklist, *parts):
         item.site_id = mould.site_id
