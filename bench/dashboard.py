@@ -364,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # Check the answers before timing them: a year of hourly points downsampled, the raw and rollup totals agree.
         fig = json.loads(post(tool_year).get_data())["response"]["tool-shots"]["figure"]
-        n_points = len(fig["data"][0]["x"]) if isinstance(fig["data"][0]["x"], list) else None
+        ys = fig["data"][0]["y"]
+        n_points = len(ys) if isinstance(ys, list) else len(__import__("base64").b64decode(ys["bdata"])) // np.dtype(
+            ys["dtype"]).itemsize
         log(f"tool year figure: {n_points} points in the trace")
         raw_total, _ = raw_plant_daily(app, client, raw_first, raw_last)
         from data.analytics.series import plant_daily
