@@ -55,11 +55,17 @@ def register(spec: CrudSpec) -> None:
         body = []
         for row in result.rows:
             rid = spec.row_id(row)
-            body.append(html.Tr([html.Td(c.cell(row)) for c in spec.columns] + [html.Td(html.Div([
-                dbc.Button([html.I(className="bi bi-pencil me-1"), "Edit"], id=cid(spec, "edit", index=rid),
-                           color="outline-primary", className="px-3"),
-                dbc.Button([html.I(className="bi bi-trash me-1"), "Delete"], id=cid(spec, "del", index=rid),
-                           color="outline-danger", className="px-3"),
+            label = spec.row_label(row[0])
+            cells = [html.Td(c.cell(row), className=c.class_name) for c in spec.columns]
+            body.append(html.Tr(cells + [html.Td(html.Div([
+                dbc.Button([html.I(className="bi bi-pencil"), html.Span(" Edit", className="d-none d-xl-inline"),
+                            html.Span(f" {label}", className="visually-hidden")],
+                           id=cid(spec, "edit", index=rid), color="outline-primary", className="px-3",
+                           title=f"Edit {label}"),
+                dbc.Button([html.I(className="bi bi-trash"), html.Span(" Delete", className="d-none d-xl-inline"),
+                            html.Span(f" {label}", className="visually-hidden")],
+                           id=cid(spec, "del", index=rid), color="outline-danger", className="px-3",
+                           title=f"Delete {label}"),
             ], className="d-flex gap-2 justify-content-end"))]))
         table = dbc.Table([sort_header(spec), html.Tbody(body)], hover=True, responsive=True, className="tm-table")
         return table, f"{result.total:,} {spec.noun}s", result.pages, result.page

@@ -39,6 +39,12 @@ class Column:
     label: str
     sort: str | None
     cell: Callable[[Any], Any]
+    wide_only: bool = False  # hidden below 992 px so a tablet in portrait needs no sideways scrolling
+
+    @property
+    def class_name(self) -> str | None:
+        """CSS classes of the column's cells."""
+        return "d-none d-lg-table-cell" if self.wide_only else None
 
 
 @dataclass(frozen=True)
@@ -190,4 +196,5 @@ def loader(model: type, to_values: Callable[[Any], dict]) -> Callable[[int], dic
 
 def sort_header(spec: CrudSpec) -> html.Thead:
     """The list's column headings."""
-    return html.Thead(html.Tr([html.Th(c.label, className="tm-sort") for c in spec.columns] + [html.Th("")]))
+    return html.Thead(html.Tr([html.Th(c.label, className=f"tm-sort {c.class_name or ''}") for c in spec.columns]
+                              + [html.Th("")]))

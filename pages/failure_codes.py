@@ -24,11 +24,11 @@ SPEC = CrudSpec(
         Column("Code", "code", lambda r: html.Strong(r[0].code)),
         Column("Mode", "mode", lambda r: r[0].mode),
         Column("Mechanism", "mechanism", lambda r: r[0].mechanism),
-        Column("Cause", "cause", lambda r: r[0].cause),
+        Column("Cause", "cause", lambda r: r[0].cause, wide_only=True),
         Column("Component", "component", lambda r: r[0].component),
         Column("Severity", "severity", lambda r: dbc.Badge(SEVERITY_LABELS[r[0].default_severity.value],
                                                            color=TONE[r[0].default_severity.value])),
-        Column("In use", None, lambda r: "yes" if r[0].active else "no (hidden in forms)"),
+        Column("In use", None, lambda r: "yes" if r[0].active else "no (hidden in forms)", wide_only=True),
     ],
     fields=[
         Field("code", "Code", required=True, help="Short and unique, e.g. WL-CO-CC."),

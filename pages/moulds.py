@@ -36,10 +36,10 @@ SPEC = CrudSpec(
         Column("Code", "code", lambda r: html.Strong(r[0].code)),
         Column("Name", "name", lambda r: r[0].name),
         Column("Site", "site", lambda r: r.site_code),
-        Column("Family", "family", lambda r: r[0].family or "—"),
+        Column("Family", "family", lambda r: r[0].family or "—", wide_only=True),
         Column("Status", "status", lambda r: dbc.Badge(STATUS_LABELS[r[0].status.value],
                                                        color=STATUS_TONE[r[0].status.value])),
-        Column("Lifetime shots", "lifetime_shots", lambda r: f"{r[0].lifetime_shots:,}"),
+        Column("Lifetime shots", "lifetime_shots", lambda r: f"{r[0].lifetime_shots:,}", wide_only=True),
         Column("Since PM", "shots_since_pm", lambda r: f"{r[0].shots_since_pm:,}"),
     ],
     fields=[

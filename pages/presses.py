@@ -28,8 +28,8 @@ SPEC = CrudSpec(
         Column("Code", "code", lambda r: html.Strong(r[0].code)),
         Column("Name", "name", lambda r: r[0].name or "—"),
         Column("Site", "site", lambda r: r.site_code),
-        Column("Maker", "manufacturer", lambda r: r[0].manufacturer or "—"),
-        Column("Clamp force", "tonnage", lambda r: f"{r[0].tonnage} t" if r[0].tonnage else "—"),
+        Column("Maker", "manufacturer", lambda r: r[0].manufacturer or "—", wide_only=True),
+        Column("Clamp force", "tonnage", lambda r: f"{r[0].tonnage} t" if r[0].tonnage else "—", wide_only=True),
         Column("Mould on it", "mould", lambda r: r.mould_code or "—"),
         Column("Active", None, lambda r: dbc.Badge("active", color="success") if r[0].active
                else dbc.Badge("inactive", color="secondary")),

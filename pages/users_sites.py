@@ -40,11 +40,11 @@ USERS = CrudSpec(
     name="users", noun="user", action="manage_users", default_sort="username",
     columns=[
         Column("User name", "username", lambda r: html.Strong(r[0].username)),
-        Column("Name", "name", lambda r: r[0].display_name),
+        Column("Name", "name", lambda r: r[0].display_name, wide_only=True),
         Column("Role", "role", lambda r: ROLE_LABELS[r[0].role.value]),
         Column("Sites", None, lambda r: _sites_of(r[0])),
         Column("Last sign-in", "last_login", lambda r: f"{r[0].last_login_at:%Y-%m-%d %H:%M}" if r[0].last_login_at
-               else "never"),
+               else "never", wide_only=True),
         Column("Active", None, lambda r: dbc.Badge("active", color="success") if r[0].is_active
                else dbc.Badge("deactivated", color="secondary")),
     ],
