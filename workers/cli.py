@@ -114,8 +114,9 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--email", "send", is_flag=True, help="Also e-mail it to the site's subscribers.")
 def review_command(site_code, start, end, paper, send):
     """Make a management review PDF for a site now (stored and listed on the Reports page)."""
-    from data.reports import ReportError, default_period, generate_review, send_review, site_by_code
+    from data.reports import ReportError, check_period, default_period, site_by_code
     from data.scope import system_scope
+    from workers.tasks_reports import generate_review, send_and_deliver
 
     cfg = get_config()
     with system_scope():
@@ -125,13 +126,15 @@ def review_command(site_code, start, end, paper, send):
         first, last = default_period(site, cfg)
         first, last = _date(start) or first, _date(end) or last
         try:
-            report = generate_review(site.id, first, last, paper or cfg.report_paper, progress=click.echo)
+            check_period(first, last)
+            report = generate_review(site.id, first, last, paper or cfg.report_paper,
+                                     progress=lambda pct, msg: click.echo(f"{pct:3d}% {msg}"))
         except ReportError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"Review #{report.id}: {report.pages} pages, {report.size_bytes / 1e3:.0f} kB, "
-                   f"stored as {report.storage_key}.")
-        if send:
-            click.echo(f"Queued for {len(send_review(report.id))} recipient(s).")
+    click.echo(f"Review #{report.id}: {report.pages} pages, {report.size_bytes / 1e3:.0f} kB, "
+               f"stored as {report.storage_key}.")
+    if send:
+        click.echo(f"Sent to {len(send_and_deliver(report.id))} recipient(s).")
 
 
 def init_app(server: Flask) -> None:
