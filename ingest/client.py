@@ -15,6 +15,7 @@ With nothing to send it reports the agent's status every heartbeat_s.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -99,8 +100,11 @@ class Forwarder:
 
     def _post(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
         items = [item for _id, item in batch]
+        # Python's encoder writes NaN as NaN (httpx's refuses it): the API then refuses that reading by
+        # name, so a NaN from a sensor is counted and set aside instead of blocking the queue.
+        content = json.dumps(self._body(items), separators=(",", ":")).encode()
         try:
-            resp = self._http.post(self.path, json=self._body(items))
+            resp = self._http.post(self.path, content=content, headers={"Content-Type": "application/json"})
         except httpx.HTTPError as exc:
             self._fail("unreachable", f"the API at {self.api.url} is unreachable ({exc.__class__.__name__}: {exc})")
             return

@@ -287,7 +287,7 @@ class Simulator:
             while not stop.is_set():
                 now = time.monotonic()
                 await self.step(now)
-                if self.cfg.mqtt is not None and now >= next_sensor:
+                if self.cfg.mqtt is not None and now >= next_sensor and not self.paused:
                     self.publish_sensors(self.cfg.mqtt)
                     next_sensor = now + self.cfg.mqtt_interval_s
                 if now >= next_save:
