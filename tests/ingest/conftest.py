@@ -1,18 +1,21 @@
 """Fixtures for the ingest tests: service tokens, a poster for the ingest API, and helpers.
 
-Tests that need ../shared/opcua (the official EUROMAP 77 NodeSets) carry the `euromap_nodesets`
-marker; in a clone without ../shared they are deselected here (not skipped), like the PostgreSQL-only
-tests in the SQLite pass.
+Tests that need ../shared/opcua (the official EUROMAP 77 NodeSets; EUROMAP_NODESETS_DIR overrides)
+carry the `euromap_nodesets` marker; in a clone without them they are deselected here (not skipped),
+like the PostgreSQL-only tests in the SQLite pass.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED_OPCUA = Path(__file__).resolve().parents[2].parent / "shared" / "opcua"
+# The official NodeSets: ../shared/opcua next to the project, or wherever EUROMAP_NODESETS_DIR says.
+SHARED_OPCUA = Path(os.environ.get("EUROMAP_NODESETS_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+                    / "opcua")
 
 
 def pytest_configure(config):

@@ -63,6 +63,24 @@ class ApiServer:
             self._server = None
 
 
+class LoopThread:
+    """An asyncio loop in a background thread, for servers a test drives from its own thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def call(self, fn: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Run a coroutine function in the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(fn(), self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.call(_cancel_the_rest)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+
+
 class SimThread:
     """The simulator's event loop in a background thread (the OPC UA server lives there)."""
 
