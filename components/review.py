@@ -9,11 +9,12 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from components import figures
 from components.svg import figure_svg
+from data.analytics.failures import pareto as fail_pareto
 from data.reports import PAPERS, TREND_MONTHS, ReviewContent
 from data.rounds import site_zone
 
@@ -26,7 +27,7 @@ TOP_RISK = 10
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                   trim_blocks=True, lstrip_blocks=True)
+                   trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined)
 _css: str | None = None
 
 
@@ -190,6 +191,13 @@ MTBF_COLUMNS = [("Mould", "group", "nowrap", 14), ("Failures", "failures", "n", 
 FAMILY_COLUMNS = [("Family", "family", "", 18), ("Moulds", "moulds", "n", 9), ("PM due", "due", "n", 9),
                   ("Failures", "failures", "n", 10), ("Last 12 m", "failures_12m", "n", 11),
                   ("MTBF 12 m", "mtbf", "n", 12), ("Top failure mode (12 m)", "mode", "", 31)]
+MONTH_COLUMNS = [("Month", "month", "nowrap", 16), ("Failures", "failures", "n", 12),
+                 ("High / critical", "serious", "n", 14), ("Failure downtime h", "downtime", "n", 17),
+                 ("PMs done", "pm_done", "n", 12), ("Before due", "on_time", "n", 13), ("Shots", "shots", "n", 16)]
+FAMILY_MOULD_COLUMNS = [("Mould", "code", "nowrap", 9), ("Name", "name", "", 22), ("PM", "band", "", 10),
+                        ("Used", "used", "n", 8), ("Failures 12 m", "failures", "n", 12),
+                        ("Downtime 12 m h", "downtime", "n", 14), ("MTBF (shots)", "mtbf", "n", 13),
+                        ("Open actions", "actions", "n", 12)]
 OWNER_COLUMNS = [("Owner", "owner", "", 30), ("Open", "open", "n", 12), ("In progress", "in_progress", "n", 14),
                  ("Overdue", "overdue", "n", 12), ("Total", "total", "n", 12), ("Oldest (days)", "oldest", "n", 20)]
 ACTION_COLUMNS = [("#", "id", "n", 5), ("Action", "title", "", 41), ("Mould", "mould", "nowrap", 8),
@@ -235,6 +243,43 @@ def _family_rows(r: ReviewContent) -> list[dict]:
     return rows
 
 
+def _month_rows(monthly: pd.DataFrame) -> list[dict]:
+    rows = []
+    for m in monthly.itertuples():
+        on_time = "—" if not m.pm_done else f"{m.pm_on_time / m.pm_done * 100:.0f} %"
+        rows.append({"month": f"{pd.Timestamp(m.month):%b %Y}", "failures": fmt(m.failures), "serious": fmt(m.serious),
+                     "downtime": fmt(m.downtime, 1), "pm_done": fmt(m.pm_done), "on_time": on_time,
+                     "shots": si(m.shots)})
+    return rows
+
+
+def _families(r: ReviewContent) -> list[dict]:
+    """One block per mould family: headline numbers, a Pareto of its failure modes (12 months), its moulds."""
+    history = r.trend_failures
+    mtbf = r.mtbf.set_index("group") if len(r.mtbf) else pd.DataFrame()
+    out = []
+    for family, g in r.health.groupby("family"):
+        fam_fail = history[history["family"] == family] if len(history) else history
+        by_mould = fam_fail.groupby("mould") if len(fam_fail) else None
+        counts = by_mould["id"].count() if by_mould is not None else pd.Series(dtype="int64")
+        hours = by_mould["downtime_hours"].sum() if by_mould is not None else pd.Series(dtype="float64")
+        pareto = fail_pareto(fam_fail)
+        rows = [{"code": h.code, "name": _short(h.name, 30), "band": _badge(h.band), "used": fmt(h.pct_used, 0, " %"),
+                 "failures": fmt(counts.get(h.code, 0)), "downtime": fmt(hours.get(h.code, 0.0), 1),
+                 "mtbf": si(mtbf["mtbf_shots"].get(h.code)) if len(mtbf) else "—", "actions": fmt(h.open_actions)}
+                for h in g.sort_values("code").itertuples()]
+        due = int(g["band"].isin(["DUE", "OVERDUE"]).sum())
+        lost = fam_fail["downtime_hours"].sum() if len(fam_fail) else 0.0
+        out.append({
+            "name": family or "(no family)",
+            "summary": f"{len(g)} mould(s); {due} due or overdue for PM; {len(fam_fail)} failure(s) and "
+                       f"{fmt(lost, 1)} h failure downtime in the last {TREND_MONTHS} months.",
+            "chart": _chart(figures.pareto(pareto, "Failure mode", "Failures", height=250)) if len(pareto) else None,
+            "rows": rows,
+        })
+    return out
+
+
 def render_html(r: ReviewContent, paper: str = "A4") -> str:
     """The review as an HTML document for WeasyPrint."""
     if paper not in PAPERS:
@@ -251,6 +296,7 @@ def render_html(r: ReviewContent, paper: str = "A4") -> str:
         f"{int(life[(life['mode'] == m) & ~life['failed']].shape[0])} suspensions", height=330)) for m in modes]
     empty = figures.message_figure
     top_downtime = r.downtime.head(TOP_DOWNTIME)
+    worst_mtbf = r.mtbf.dropna(subset=["mtbf_shots"]).sort_values("mtbf_shots").head(10) if len(r.mtbf) else r.mtbf
     charts = {
         "bands": _chart(figures.pm_bands(r.bands, height=150)),
         "forecast": _chart(figures.pm_forecast(r.forecast, height=250)),
@@ -264,10 +310,14 @@ def render_html(r: ReviewContent, paper: str = "A4") -> str:
         "downtime": _chart(figures.downtime_by_mould(top_downtime, height=max(170, 80 + 26 * len(top_downtime)))
                            if len(top_downtime) else empty("No downtime in this period", 160)),
         "weibull": weibull,
+        "shots": _chart(figures.daily_shots(r.shots_daily, height=230)),
+        "ages": _chart(figures.actions_by_age(r.actions_by_age, height=230)),
+        "risk": _chart(figures.risk_bars(r.risk, r.risk_shots, "p_any", top=TOP_RISK)) if len(r.risk) else None,
+        "mtbf": _chart(figures.reliability_bars(worst_mtbf, "mtbf_shots", "MTBF (shots), lowest 10"))
+        if len(worst_mtbf) else None,
     }
     fits = r.fits
     risk = r.risk.dropna(subset=["p_any"]).head(TOP_RISK) if len(r.risk) else r.risk
-    mtbf = r.mtbf[r.mtbf["failures"] > 0].sort_values("mtbf_shots").head(10) if len(r.mtbf) else r.mtbf
     overdue = r.actions[r.actions["overdue"]].sort_values("days_overdue", ascending=False) if len(r.actions) \
         else r.actions
     context = {
@@ -285,8 +335,10 @@ def render_html(r: ReviewContent, paper: str = "A4") -> str:
         "severity_rows": [{"severity": _badge(s.severity), "count": fmt(s.count), "downtime": fmt(s.downtime_hours, 1)}
                           for s in r.severity.itertuples()] if r.failure_summary.failures else [],
         "failure_columns": FAILURE_COLUMNS, "serious_rows": _failure_rows(serious, zone),
-        "log_rows": _failure_rows(r.failures.sort_values("occurred_at"), zone),
+        "log_columns": FAILURE_COLUMNS, "log_rows": _failure_rows(r.failures.sort_values("occurred_at"), zone),
         "family_columns": FAMILY_COLUMNS, "family_rows": _family_rows(r),
+        "month_columns": MONTH_COLUMNS, "month_rows": _month_rows(r.monthly),
+        "family_mould_columns": FAMILY_MOULD_COLUMNS, "families": _families(r),
         "fit_columns": FIT_COLUMNS,
         "fit_rows": [{"mode": f.mode, "failures": fmt(f.failures), "susp": fmt(f.suspensions),
                       "beta": "—" if _na(f.beta) else f"{f.beta:.2f} ({f.beta_lower:.2f}–{f.beta_upper:.2f})",
@@ -299,7 +351,7 @@ def render_html(r: ReviewContent, paper: str = "A4") -> str:
         "mtbf_columns": MTBF_COLUMNS,
         "mtbf_rows": [{"group": m.group, "failures": fmt(m.failures), "shots": si(m.shots), "mtbf": si(m.mtbf_shots),
                        "mtbf_h": fmt(m.mtbf_hours, 0), "mttr": fmt(m.mttr_hours, 1),
-                       "downtime": fmt(m.downtime_hours, 1)} for m in mtbf.itertuples()],
+                       "downtime": fmt(m.downtime_hours, 1)} for m in worst_mtbf.itertuples()],
         "owner_columns": OWNER_COLUMNS,
         "owner_rows": [{"owner": o.owner, "open": fmt(o.open), "in_progress": fmt(o.in_progress),
                         "overdue": fmt(o.overdue), "total": fmt(o.total), "oldest": fmt(o.oldest_days)}

@@ -338,17 +338,15 @@ class Renderer:
 
     def _date_ticks(self, ax: Axis) -> list[tuple[float, str]]:
         start, end = pd.Timestamp(ax.lo, unit="s"), pd.Timestamp(ax.hi, unit="s")
-        days = (end - start).days
-        if days > 400:
-            freq, fmt = "3MS", "%b %Y"
-        elif days > 60:
-            freq, fmt = "MS", "%b %Y"
-        elif days > 14:
-            freq, fmt = "W-MON", "%d %b"
-        else:
-            freq, fmt = "D", "%d %b"
-        fmt = getattr(ax.spec, "tickformat", None) or fmt if ax.spec is not None else fmt
-        return [(ax.position(t), t.strftime(fmt)) for t in pd.date_range(start.ceil("D"), end, freq=freq)]
+        fmt = getattr(ax.spec, "tickformat", None) if ax.spec is not None else None
+        room = abs(ax.p1 - ax.p0)
+        for freq, default in (("D", "%d %b"), ("W-MON", "%d %b"), ("MS", "%b %Y"), ("QS", "%b %Y"), ("YS", "%Y")):
+            ticks = pd.date_range(start.ceil("D"), end, freq=freq)
+            label = fmt or default
+            width = max((_text_width(t.strftime(label), self.font_size * 0.9) for t in ticks), default=0) + 12
+            if len(ticks) * width <= room:  # the finest spacing whose labels do not overlap
+                return [(ax.position(t), t.strftime(label)) for t in ticks]
+        return []
 
     # ---------------------------------------------------------------- drawing helpers
 

@@ -72,6 +72,9 @@ class ReviewContent:
     risk_shots: int
     actions: pd.DataFrame
     actions_by_owner: pd.DataFrame
+    actions_by_age: pd.DataFrame
+    shots_daily: pd.Series
+    monthly: pd.DataFrame
     downtime: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
@@ -136,6 +139,32 @@ def _kpis(site_ids: frozenset[int], start: dt.date, end: dt.date, health: pd.Dat
     }
 
 
+def month_by_month(failures: pd.DataFrame, start: dt.datetime, end: dt.datetime,
+                   site_ids: frozenset[int]) -> pd.DataFrame:
+    """Per calendar month of [start, end): failures, high/critical, failure downtime, PMs done and on time, shots."""
+    months = pd.period_range(pd.Timestamp(start).tz_localize(None), pd.Timestamp(end).tz_localize(None)
+                             - pd.Timedelta(microseconds=1), freq="M")
+    out = pd.DataFrame({"month": months.to_timestamp()})
+    if len(failures):
+        month = pd.to_datetime(failures["occurred_at"], utc=True).dt.tz_localize(None).dt.to_period("M")
+        g = failures.assign(month=month, serious=failures["severity"].isin(["high", "critical"])).groupby("month")
+        stats = pd.DataFrame({"failures": g["id"].count(), "serious": g["serious"].sum(),
+                              "downtime": g["downtime_hours"].sum()})
+        stats.index = stats.index.to_timestamp()
+        out = out.merge(stats, left_on="month", right_index=True, how="left")
+    compliance = pm_an.pm_compliance(start, end, site_ids).by_month
+    if len(compliance):
+        out = out.merge(compliance.rename(columns={"done": "pm_done", "on_time": "pm_on_time"}), on="month",
+                        how="left")
+    days = shots_per_day(start.date(), (end - dt.timedelta(microseconds=1)).date(), site_ids)
+    shots = days.groupby(pd.to_datetime(days.index).to_period("M")).sum()
+    shots.index = shots.index.to_timestamp()
+    out = out.merge(shots.rename("shots"), left_on="month", right_index=True, how="left")
+    for col in ("failures", "serious", "downtime", "pm_done", "pm_on_time", "shots"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0) if col in out else 0
+    return out
+
+
 def review_content(site_id: int, start: dt.date, end: dt.date, now: dt.datetime | None = None,
                    progress=None) -> ReviewContent:
     """Gather a site's review for the period [start, end] (whole UTC days); PM and actions as of now."""
@@ -182,6 +211,8 @@ def review_content(site_id: int, start: dt.date, end: dt.date, now: dt.datetime 
         trend=fail.monthly_trend(trend_failures, trend_start, t1),
         severity=fail.severity_mix(failures), fits=fits, analysis=analysis, mtbf=mtbf, families=families, risk=risk,
         risk_shots=RISK_SHOTS, actions=actions, actions_by_owner=act.actions_by_owner(actions),
+        actions_by_age=act.actions_by_age(actions), shots_daily=shots_per_day(start, end, sites),
+        monthly=month_by_month(trend_failures, trend_start, t1, sites),
         downtime=fail.downtime_by_mould(t0, t1, sites), notes=notes,
     )
 
