@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -27,37 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-
-def log(msg: str) -> None:
-    """Progress on stderr (the BENCH line is the last line on stdout)."""
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-class BenchDatabase:
-    """A fresh PostgreSQL database and a non-owner app role (row-level security applies), dropped at the end."""
-
-    def __init__(self, admin_url: str) -> None:
-        tag = secrets.token_hex(4)
-        admin = make_url(admin_url)
-        self.admin = create_engine(admin, isolation_level="AUTOCOMMIT")
-        self.name, self.role = f"toolmaint_bench_report_{tag}", f"toolmaint_bench_report_app_{tag}"
-        pw = secrets.token_urlsafe(16)
-        with self.admin.connect() as c:
-            c.execute(text(f"CREATE ROLE \"{self.role}\" LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{pw}'"))
-            c.execute(text(f'CREATE DATABASE "{self.name}"'))
-        self.owner_url = admin.set(database=self.name).render_as_string(hide_password=False)
-        self.app_url = admin.set(database=self.name, username=self.role, password=pw).render_as_string(
-            hide_password=False)
-
-    def drop(self) -> None:
-        """Remove the database and the role."""
-        with self.admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            c.execute(text(f'DROP ROLE IF EXISTS "{self.role}"'))
-        self.admin.dispose()
+from bench.dashboard import BenchDatabase, log  # noqa: E402 - the same fresh database and app role
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,7 +93,8 @@ def poll(_n, job_id, version):
 def _table(rows) -> dbc.Table:
     body = []
     for r in rows:
-        who = (r.created_by.display_name or r.created_by.username) if r.created_by else "schedule"
+        who = (r.created_by.display_name or r.created_by.username) if r.created_by else \
+            ("schedule" if r.kind == "scheduled" else "command line")
         body.append(html.Tr([
             html.Td(r.site.code),
             html.Td(f"{r.period_start:%Y-%m-%d} – {r.period_end:%Y-%m-%d}", className="text-nowrap"),

@@ -172,7 +172,8 @@ def check_database() -> Check:
 def check_queue(stats: QueueStats, cfg: Config | None = None) -> Check:
     """Tasks waiting, and whether a worker is taking them (its heartbeat)."""
     cfg = cfg or get_config()
-    details = {"pending": stats.pending, "scheduled": stats.scheduled, "heartbeat_age_s": stats.heartbeat_age,
+    age = None if stats.heartbeat_age is None else round(stats.heartbeat_age, 1)
+    details = {"pending": stats.pending, "scheduled": stats.scheduled, "heartbeat_age_s": age,
                "immediate": stats.immediate}
     if stats.immediate:
         return Check("queue", OK, "Tasks run inline (immediate mode).", details)
