@@ -74,7 +74,8 @@ def records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict
     for c in cols:
         s = out[c]
         if pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = s.map(lambda v: None if pd.isna(v) else v.isoformat())
+            utc = s.dt.tz_convert("UTC") if s.dt.tz is not None else s.dt.tz_localize("UTC")
+            out[c] = utc.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         elif s.dtype == object:
             out[c] = s.map(_plain)
     out = out.astype(object).where(out.notna(), None)

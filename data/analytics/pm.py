@@ -85,17 +85,16 @@ def pm_forecast(health: pd.DataFrame, now: dt.datetime, weeks: int = 8) -> pd.Da
     """PMs falling due per week from now: week start, moulds due, and those already due or overdue in week 0."""
     start = pd.Timestamp(now).normalize()
     start = start - pd.Timedelta(days=start.weekday())  # Monday
-    edges = [start + pd.Timedelta(weeks=k) for k in range(weeks + 1)]
+    already = health["band"].isin([Band.DUE.value, Band.OVERDUE.value]).to_numpy()
     due = pd.to_datetime(health["forecast_due"], utc=True)
-    already = health["band"].isin([Band.DUE.value, Band.OVERDUE.value])
-    rows = []
-    for k in range(weeks):
-        in_week = (due >= edges[k]) & (due < edges[k + 1]) & ~already
-        if k == 0:
-            in_week = in_week | (due < edges[0]) & ~already
-        rows.append({"week": edges[k], "forecast": int(in_week.sum()),
-                     "already_due": int(already.sum()) if k == 0 else 0})
-    return pd.DataFrame(rows, columns=["week", "forecast", "already_due"])
+    week = ((due - start) / pd.Timedelta(weeks=1)).to_numpy("float64", na_value=np.nan)
+    week = np.where(week < 0, 0, np.floor(week))  # a forecast already past counts in the first week
+    ok = ~already & ~np.isnan(week) & (week < weeks)
+    counts = np.bincount(week[ok].astype("int64"), minlength=weeks)[:weeks]
+    first = np.zeros(weeks, dtype="int64")
+    first[0] = int(already.sum())
+    return pd.DataFrame({"week": [start + pd.Timedelta(weeks=k) for k in range(weeks)], "forecast": counts,
+                         "already_due": first})
 
 
 @dataclass(frozen=True)
