@@ -109,11 +109,18 @@ class Merge:
     @property
     def last(self) -> Point | None:
         """The newest point inserted (None if nothing new)."""
-        return max(self.inserts, key=lambda p: p.t) if self.inserts else None
+        return self.inserts[-1] if self.inserts else None  # inserts come in time order
 
 
 def dedupe(new: list[Point]) -> tuple[list[Point], int, list[Point]]:
     """New readings sorted by time with repeats dropped: (unique, duplicates, conflicting repeats)."""
+    prev = float("-inf")
+    for p in new:  # edge processes send in time order: usually nothing to sort or drop
+        if p.t <= prev:
+            break
+        prev = p.t
+    else:
+        return new, 0, []
     new = sorted(new, key=lambda p: p.t)
     unique: list[Point] = []
     duplicates = 0

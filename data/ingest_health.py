@@ -199,3 +199,39 @@ def recent_rejections(site_ids: Iterable[int] | None = None, limit: int = 200) -
     return [{"at": row.at, "site": code or "—", "stream": row.stream, "reason": row.reason,
              "token": row.token_name, "items": row.items, "message": row.message}
             for row, code in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The numbers at the top of the ingest health page."""
+
+    last_24h: dict[str, Totals]
+    presses: int
+    presses_fresh: int
+    sensors: int
+    sensors_fresh: int
+    sensors_in_excursion: int
+    agents: int
+    agents_silent: int
+    spool_depth: int
+    dead_letters: int
+
+
+def summary(now: dt.datetime, stale: dt.timedelta, site_ids: Iterable[int] | None = None) -> Summary:
+    """Readings of the last 24 hours, and how many presses, sensors and edge processes report in time."""
+    presses = press_status(now, site_ids)
+    sensors = sensor_status(now, site_ids)
+    agents = agent_status(now, site_ids)
+    limit = stale.total_seconds()
+    return Summary(
+        last_24h=totals(site_ids, since=now - dt.timedelta(hours=24)),
+        presses=len({(r["site"], r["press"]) for r in presses}),
+        presses_fresh=len({(r["site"], r["press"]) for r in presses if r["age_s"] <= limit}),
+        sensors=len(sensors),
+        sensors_fresh=sum(1 for r in sensors if r["age_s"] is not None and r["age_s"] <= limit),
+        sensors_in_excursion=sum(1 for r in sensors if r["in_alert"]),
+        agents=len(agents),
+        agents_silent=sum(1 for r in agents if r["age_s"] > limit),
+        spool_depth=sum(r["spool_depth"] for r in agents),
+        dead_letters=sum(r["dead_letters"] for r in agents),
+    )

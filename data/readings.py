@@ -193,6 +193,28 @@ def parse_agent(payload: dict) -> tuple[AgentInfo | None, list[ItemError]]:
     return AgentInfo(**values), []
 
 
+def _code(value: str, ok: set[str]) -> bool:
+    if CODE_RE.match(value):
+        ok.add(value)
+        return True
+    return False
+
+
+def _source(value: str, ok: set[str]) -> bool:
+    if SOURCE_RE.match(value):
+        ok.add(value)
+        return True
+    return False
+
+
+def _value_message(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "value is NaN: a counter must be a whole number"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return f"value {value} is negative: a counter is a whole number from 0 to 2^64-1"
+    return "value must be a whole number from 0 to 2^64-1"
+
+
 def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterItem], AgentInfo | None, str]:
     """Check a counter batch's form: (readings, agent, unknown-mould policy), or BatchRejected."""
     items = _readings(payload)
@@ -206,6 +228,7 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
     default_source = agent.kind if agent and SOURCE_RE.match(agent.kind or "") else "api"
     fields, counters, limit = COUNTER_FIELDS, COUNTERS, MAX_COUNTER
     fromiso, utc, earliest, latest = dt.datetime.fromisoformat, dt.UTC, EARLIEST, now + MAX_FUTURE
+    new, codes_ok, sources_ok = tuple.__new__, set(), {"api", "opcua", "mqtt"}  # checked once per batch
     for i, item in enumerate(items):
         if type(item) is not dict:
             err(ItemError(i, "", "invalid_type", "each reading must be an object"))
@@ -215,7 +238,7 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
             continue
         ok = True
         press = item.get("press")
-        if type(press) is not str or not CODE_RE.match(press):
+        if type(press) is not str or (press not in codes_ok and not _code(press, codes_ok)):
             err(ItemError(i, "press", "invalid_field", "press must be a press code (1-32 letters, digits, - _ . : /)"))
             ok = False
         counter = item.get("counter", "machine_cycle")
@@ -224,13 +247,7 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
             ok = False
         value = item.get("value")
         if type(value) is not int or value < 0 or value > limit:
-            if isinstance(value, float) and math.isnan(value):
-                msg = "value is NaN: a counter must be a whole number"
-            elif isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                msg = f"value {value} is negative: a counter is a whole number from 0 to 2^64-1"
-            else:
-                msg = "value must be a whole number from 0 to 2^64-1"
-            err(ItemError(i, "value", "invalid_value", msg))
+            err(ItemError(i, "value", "invalid_value", _value_message(value)))
             ok = False
         raw_ts = item.get("ts")
         ts = None
@@ -247,15 +264,15 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
         elif ts.tzinfo is not utc:
             ts = ts.astimezone(utc)
         mould = item.get("mould")
-        if mould is not None and (type(mould) is not str or not CODE_RE.match(mould)):
+        if mould is not None and (type(mould) is not str or (mould not in codes_ok and not _code(mould, codes_ok))):
             err(ItemError(i, "mould", "invalid_field", "mould must be a mould code (1-32 characters) or null"))
             ok = False
         source = item.get("source", default_source)
-        if type(source) is not str or not SOURCE_RE.match(source):
+        if type(source) is not str or (source not in sources_ok and not _source(source, sources_ok)):
             err(ItemError(i, "source", "invalid_field", "source must be a short lower-case name such as opcua"))
             ok = False
         if ok:
-            append(CounterItem(i, press, counter, ts, ts.timestamp(), value, mould, source))
+            append(new(CounterItem, (i, press, counter, ts, ts.timestamp(), value, mould, source)))
     if errors:
         raise invalid(errors, len(items))
     return out, agent, policy

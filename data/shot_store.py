@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, select, text, tuple_
+from sqlalchemy import bindparam, create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,7 @@ from config import get_config
 from data import timescale
 from data.counters import Merge, Mount, Point, append, dedupe, from_signed64, merge, mould_at, to_signed64
 from data.ingest_health import add_counts
-from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus, Press, ShotsDaily, ShotsHourly
+from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus, Press
 from data.models.base import utcnow
 from data.readings import CounterItem, ItemError, invalid
 
@@ -123,21 +123,6 @@ def _resolve(conn: Connection, site_id: int, items: list[CounterItem], policy: s
 
 # -- locks and chains ---------------------------------------------------------------------------------------
 
-def _lock_states(conn: Connection, site_id: int, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Point | None]:
-    """Create missing CounterState rows, lock all of the batch's in key order; the last reading of each."""
-    insert = _dialect_insert(conn)
-    conn.execute(insert(_cs).on_conflict_do_nothing(),
-                 [{"press_id": p, "counter": c, "site_id": site_id, "readings": 0, "shots": 0} for p, c in keys])
-    stmt = (select(_cs.c.press_id, _cs.c.counter, _cs.c.last_ts, _cs.c.last_value, _cs.c.last_mould_id)
-            .where(tuple_(_cs.c.press_id, _cs.c.counter).in_(keys))
-            .order_by(_cs.c.press_id, _cs.c.counter).with_for_update())
-    out: dict[tuple[int, str], Point | None] = {}
-    for press_id, counter, ts, value, mould_id in conn.execute(stmt):
-        out[(press_id, counter)] = None if ts is None else Point(ts, ts.timestamp(), from_signed64(value), mould_id,
-                                                                  stored=True)
-    return out
-
-
 def _stored(rows) -> list[Point]:
     return [Point(ts, ts.timestamp(), from_signed64(v), m, shots=s, stored=True, source=src)
             for ts, v, m, s, src in rows]
@@ -212,23 +197,28 @@ def _attribute(session: Session, conn: Connection, groups: dict[tuple[int, str],
     since = min(pts[0].ts for pts in groups.values())
     mounts = mount_history(conn, press_ids, since)
     changes = 0
-    for (press_id, _counter), points in sorted(groups.items()):
+    for (press_id, counter), points in sorted(groups.items()):
         history = mounts.get(press_id, [])
         newest_start = history[0].mounted_at if history else None
-        last = states.get((press_id, _counter))
+        last = states.get((press_id, counter))
+        checked = None  # the explicit mould last compared with the history (MouldIds rarely change)
         for p in points:
-            if p.mould_id == UNATTRIBUTED:  # the press named a mould nobody registered: count it for no mould
-                p.mould_id = None
-                continue
-            if p.mould_id is None:
+            mould_id = p.mould_id
+            if mould_id is None:
                 p.mould_id = mould_at(history, p.ts)
                 continue
-            current = mould_at(history, p.ts)
+            if mould_id == UNATTRIBUTED:  # the press named a mould nobody registered: count it for no mould
+                p.mould_id = None
+                continue
+            if mould_id == checked:
+                continue
+            checked = mould_id
             is_latest = (newest_start is None or p.ts >= newest_start) and (last is None or p.t >= last.t)
-            if current != p.mould_id and is_latest and _remount(session, press_id, p.mould_id, p.ts, p.source):
+            if mould_at(history, p.ts) != mould_id and is_latest and _remount(session, press_id, mould_id, p.ts,
+                                                                              p.source):
                 if history and history[0].unmounted_at is None:
                     history[0] = Mount(history[0].mould_id, history[0].mounted_at, p.ts)
-                history.insert(0, Mount(p.mould_id, p.ts, None))
+                history.insert(0, Mount(mould_id, p.ts, None))
                 newest_start = p.ts
                 changes += 1
     return changes
@@ -258,37 +248,180 @@ def copy_allowed(conn: Connection) -> bool:
     return _copy_allowed[engine]
 
 
-def _sqlite_ts(ts: dt.datetime) -> str:
-    """A UTC datetime as SQLAlchemy stores it in SQLite (so ORM reads and comparisons agree)."""
-    return ts.replace(tzinfo=None).isoformat(" ", "microseconds")
+class _Ops:
+    """The batch's set-based statements, written for the backend: a few round trips per batch, whatever its size."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.raw = conn.connection.driver_connection
+
+    @staticmethod
+    def for_connection(conn: Connection) -> _Ops:
+        return _PostgresOps(conn) if conn.dialect.name == "postgresql" else _SqliteOps(conn)
+
+    def ts(self, value: dt.datetime) -> Any:
+        """A timestamp as this backend's driver takes it."""
+        return value
+
+    def read_ts(self, value: Any) -> dt.datetime | None:
+        """A timestamp as this backend's driver returns it."""
+        return value
 
 
-def _insert_raw(conn: Connection, site_id: int, rows: list[tuple[int, str, Point]], received_at: dt.datetime) -> None:
-    raw = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        records = [(site_id, press_id, p.ts, counter, to_signed64(p.value), p.mould_id, p.shots, p.source,
-                    received_at) for press_id, counter, p in rows]
+def _columns(rows: list[tuple]) -> tuple[list, ...]:
+    """Rows as one list per column (the arrays unnest() takes)."""
+    return tuple(map(list, zip(*rows, strict=True)))
+
+
+class _PostgresOps(_Ops):
+    def lock_states(self, site_id: int, keys: list[tuple[int, str]]) -> list[tuple]:
+        presses, counters = [k[0] for k in keys], [k[1] for k in keys]
+        with self.raw.cursor() as cur:
+            cur.execute("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
+                        "SELECT p, c, %s, 0, 0 FROM unnest(%s::int[], %s::text[]) AS u(p, c) ON CONFLICT DO NOTHING",
+                        (site_id, presses, counters))
+            cur.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
+                        "WHERE (press_id, counter) IN (SELECT * FROM unnest(%s::int[], %s::text[])) "
+                        "ORDER BY press_id, counter FOR UPDATE", (presses, counters))
+            return cur.fetchall()
+
+    def lock_moulds(self, ids: list[int]) -> list[tuple]:
+        with self.raw.cursor() as cur:
+            cur.execute("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE", (ids,))
+            return cur.fetchall()
+
+    def insert_raw(self, rows: list[tuple]) -> None:
         cols = ", ".join(RAW_COLUMNS)
         target = "counter_readings"
-        with raw.cursor() as cur:
-            if not copy_allowed(conn):  # row-level security: COPY into a temporary table, then INSERT ... SELECT
+        with self.raw.cursor() as cur:
+            if not copy_allowed(self.conn):  # row-level security: COPY into a temporary table, then INSERT ... SELECT
                 cur.execute("CREATE TEMP TABLE IF NOT EXISTS counter_readings_staging "
                             "(LIKE counter_readings) ON COMMIT DELETE ROWS")
                 target = "counter_readings_staging"
             with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(PG_COPY_TYPES)
                 write = copy.write_row
-                for r in records:
+                for r in rows:
                     write(r)
             if target != "counter_readings":
                 cur.execute(f"INSERT INTO counter_readings ({cols}) SELECT {cols} FROM {target}")
                 cur.execute(f"TRUNCATE {target}")
-    else:
-        received = _sqlite_ts(received_at)
-        records = [(site_id, press_id, _sqlite_ts(p.ts), counter, to_signed64(p.value), p.mould_id, p.shots, p.source,
-                    received) for press_id, counter, p in rows]
-        raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        records)
+
+    def upsert_rollups(self, site_id: int, hourly: list[tuple], daily: list[tuple]) -> None:
+        with self.raw.cursor() as cur:
+            for table, key, cast, rows in (("shots_hourly", "bucket", "timestamptz", hourly),
+                                           ("shots_daily", "day", "date", daily)):
+                cur.execute(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
+                            f"SELECT %s, p, m, k, s FROM unnest(%s::int[], %s::int[], %s::{cast}[], %s::bigint[]) "
+                            f"AS u(p, m, k, s) ON CONFLICT (press_id, mould_id, {key}) "
+                            f"DO UPDATE SET shots = {table}.shots + EXCLUDED.shots", (site_id, *_columns(rows)))
+
+    def update_moulds(self, rows: list[tuple]) -> None:
+        with self.raw.cursor() as cur:
+            cur.execute("UPDATE moulds SET lifetime_shots = moulds.lifetime_shots + u.l, "
+                        "shots_since_pm = moulds.shots_since_pm + u.s "
+                        "FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS u(id, l, s) WHERE moulds.id = u.id",
+                        _columns(rows))
+
+    def update_states(self, rows: list[tuple]) -> None:
+        with self.raw.cursor() as cur:
+            cur.execute("UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
+                        "last_received_at = u.r, readings = counter_state.readings + u.n, "
+                        "shots = counter_state.shots + u.s FROM unnest(%s::int[], %s::text[], %s::timestamptz[], "
+                        "%s::bigint[], %s::int[], %s::timestamptz[], %s::bigint[], %s::bigint[]) "
+                        "AS u(p, c, ts, v, m, r, n, s) "
+                        "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c", _columns(rows))
+
+
+class _SqliteOps(_Ops):
+    def ts(self, value: dt.datetime) -> str:
+        return _sqlite_ts(value)
+
+    def read_ts(self, value: Any) -> dt.datetime | None:
+        return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+    def lock_states(self, site_id: int, keys: list[tuple[int, str]]) -> list[tuple]:
+        # The insert takes SQLite's write lock first, so what is read next cannot change before the commit.
+        self.raw.executemany("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
+                             "VALUES (?, ?, ?, 0, 0) ON CONFLICT DO NOTHING", [(p, c, site_id) for p, c in keys])
+        wanted = set(keys)
+        rows = self.raw.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
+                                f"WHERE press_id IN ({', '.join('?' * len({k[0] for k in keys}))})",
+                                sorted({k[0] for k in keys})).fetchall()
+        return [r for r in rows if (r[0], r[1]) in wanted]
+
+    def lock_moulds(self, ids: list[int]) -> list[tuple]:
+        return self.raw.execute(f"SELECT id, last_pm_at FROM moulds WHERE id IN ({', '.join('?' * len(ids))})",
+                                ids).fetchall()
+
+    def insert_raw(self, rows: list[tuple]) -> None:
+        self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def upsert_rollups(self, site_id: int, hourly: list[tuple], daily: list[tuple]) -> None:
+        for table, key, rows in (("shots_hourly", "bucket", [(p, m, _sqlite_ts(b), s) for p, m, b, s in hourly]),
+                                 ("shots_daily", "day", [(p, m, d.isoformat(), s) for p, m, d, s in daily])):
+            self.raw.executemany(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
+                                 f"VALUES ({site_id}, ?, ?, ?, ?) ON CONFLICT (press_id, mould_id, {key}) "
+                                 f"DO UPDATE SET shots = shots + excluded.shots", rows)
+
+    def update_moulds(self, rows: list[tuple]) -> None:
+        self.raw.executemany("UPDATE moulds SET lifetime_shots = lifetime_shots + ?, "
+                             "shots_since_pm = shots_since_pm + ? WHERE id = ?",
+                             [(life, since, m) for m, life, since in rows])
+
+    def update_states(self, rows: list[tuple]) -> None:
+        self.raw.executemany("UPDATE counter_state SET last_ts = ?, last_value = ?, last_mould_id = ?, "
+                             "last_received_at = ?, readings = readings + ?, shots = shots + ? "
+                             "WHERE press_id = ? AND counter = ?",
+                             [(_sqlite_ts(ts), v, m, _sqlite_ts(r), n, sh, p, c) for p, c, ts, v, m, r, n, sh in rows])
+
+
+class _Tally:
+    """One pass over the batch's shots: raw rows, hourly rollups, lifetime and since-PM sums per mould."""
+
+    def __init__(self, ops: _Ops, site_id: int, received_at: dt.datetime,
+                 last_pm: dict[int, dt.datetime | None]) -> None:
+        self.site_id, self.last_pm = site_id, last_pm
+        self.ts = ops.ts
+        self.received = ops.ts(received_at)
+        self.rows: list[tuple] = []
+        self.hourly: dict[tuple[int, int, int], int] = defaultdict(int)
+        self.lifetime: dict[int, int] = defaultdict(int)
+        self.since_pm: dict[int, int] = defaultdict(int)
+
+    def insert(self, press_id: int, counter: str, p: Point) -> None:
+        """A new raw reading, and its shots."""
+        self.rows.append((self.site_id, press_id, self.ts(p.ts), counter, to_signed64(p.value), p.mould_id, p.shots,
+                          p.source, self.received))
+        if p.shots:
+            self.add(press_id, p.mould_id, p.ts, p.t, p.shots)
+
+    def add(self, press_id: int, mould_id: int | None, ts: dt.datetime, t: float, shots: int) -> None:
+        """Shots (or a correction) counted at ts for a press and mould."""
+        self.hourly[(press_id, mould_id or 0, int(t // 3600))] += shots
+        if mould_id:
+            self.lifetime[mould_id] += shots
+            pm = self.last_pm.get(mould_id)
+            if pm is None or ts > pm:
+                self.since_pm[mould_id] += shots
+
+    def rollups(self) -> tuple[list[tuple], list[tuple]]:
+        """Hourly and daily rows (press, mould, bucket or day, shots), zero sums left out."""
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        daily: dict[tuple[int, int, int], int] = defaultdict(int)
+        hourly = []
+        for (press_id, mould_id, hour), shots in sorted(self.hourly.items()):
+            if shots:
+                hourly.append((press_id, mould_id, epoch + dt.timedelta(hours=hour), shots))
+                daily[(press_id, mould_id, hour // 24)] += shots
+        return hourly, [(p, m, (epoch + dt.timedelta(days=d)).date(), n) for (p, m, d), n in sorted(daily.items())
+                        if n]
+
+
+def _sqlite_ts(ts: dt.datetime) -> str:
+    """A UTC datetime as SQLAlchemy stores it in SQLite (so ORM reads and comparisons agree)."""
+    return ts.isoformat(" ", "microseconds")[:26]
 
 
 def _correct_raw(conn: Connection, corrections: list[tuple[int, str, Point]]) -> None:
@@ -296,62 +429,6 @@ def _correct_raw(conn: Connection, corrections: list[tuple[int, str, Point]]) ->
         conn.execute(_cr.update().where(_cr.c.press_id == bindparam("p"), _cr.c.counter == bindparam("c"),
                                         _cr.c.ts == bindparam("t")).values(shots=bindparam("s")),
                      [{"p": p, "c": c, "t": pt.ts, "s": pt.shots} for p, c, pt in corrections])
-
-
-def _upsert_rollups(conn: Connection, site_id: int, deltas: list[tuple[int, int | None, float, int]]) -> None:
-    """Add shots to the hourly and daily rollups: deltas are (press, mould, epoch seconds, shots)."""
-    hourly: dict[tuple[int, int, int], int] = defaultdict(int)
-    for press_id, mould_id, t, shots in deltas:
-        if shots:
-            hourly[(press_id, mould_id or 0, int(t // 3600))] += shots
-    daily: dict[tuple[int, int, int], int] = defaultdict(int)
-    for (press_id, mould_id, hour), shots in hourly.items():
-        daily[(press_id, mould_id, hour // 24)] += shots
-    hourly = {k: v for k, v in hourly.items() if v}
-    daily = {k: v for k, v in daily.items() if v}
-    if not hourly or timescale.rollups_are_continuous(conn):
-        return
-    insert = _dialect_insert(conn)
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    for model, rows, key in (
-        (ShotsHourly, [{"site_id": site_id, "press_id": p, "mould_id": m, "bucket": epoch + dt.timedelta(hours=h),
-                        "shots": s} for (p, m, h), s in sorted(hourly.items())], "bucket"),
-        (ShotsDaily, [{"site_id": site_id, "press_id": p, "mould_id": m, "day": (epoch + dt.timedelta(days=d)).date(),
-                       "shots": s} for (p, m, d), s in sorted(daily.items())], "day"),
-    ):
-        t = model.__table__
-        stmt = insert(t)
-        conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.press_id, t.c.mould_id, t.c[key]],
-                                                set_={"shots": t.c.shots + stmt.excluded.shots}), rows)
-
-
-def _update_moulds(conn: Connection, deltas: list[tuple[int, int | None, dt.datetime, int]]) -> None:
-    """Add shots to lifetime_shots, and to shots_since_pm for readings after the mould's last PM."""
-    ids = sorted({m for _p, m, _t, s in deltas if m and s})
-    if not ids:
-        return
-    last_pm = dict(conn.execute(select(_mo.c.id, _mo.c.last_pm_at).where(_mo.c.id.in_(ids)).order_by(_mo.c.id)
-                                .with_for_update()).all())
-    lifetime: dict[int, int] = defaultdict(int)
-    since_pm: dict[int, int] = defaultdict(int)
-    for _p, m, ts, shots in deltas:
-        if m in last_pm and shots:
-            lifetime[m] += shots
-            pm = last_pm[m]
-            if pm is None or ts > pm:
-                since_pm[m] += shots
-    conn.execute(_mo.update().where(_mo.c.id == bindparam("mid"))
-                 .values(lifetime_shots=_mo.c.lifetime_shots + bindparam("lt"),
-                         shots_since_pm=_mo.c.shots_since_pm + bindparam("sp"), updated_at=_mo.c.updated_at),
-                 [{"mid": m, "lt": lifetime[m], "sp": since_pm[m]} for m in sorted(lifetime)])
-
-
-def _update_states(conn: Connection, updates: list[dict[str, Any]]) -> None:
-    if updates:
-        conn.execute(_cs.update().where(_cs.c.press_id == bindparam("p"), _cs.c.counter == bindparam("c"))
-                     .values(last_ts=bindparam("ts"), last_value=bindparam("v"), last_mould_id=bindparam("m"),
-                             last_received_at=bindparam("r"), readings=_cs.c.readings + bindparam("n"),
-                             shots=_cs.c.shots + bindparam("s")), updates)
 
 
 # -- the service --------------------------------------------------------------------------------------------
@@ -372,7 +449,12 @@ def ingest_counters(session: Session, site_id: int, items: list[CounterItem], *,
             Point(i.ts, i.t, i.value, moulds.get(i.mould, UNATTRIBUTED) if i.mould is not None else None,
                   source=i.source, index=i.index))
     keys = sorted(groups)
-    states = _lock_states(conn, site_id, keys)
+    ops = _Ops.for_connection(conn)
+    states: dict[tuple[int, str], Point | None] = {}
+    for press_id, counter, ts, value, mould_id in ops.lock_states(site_id, keys):
+        ts = ops.read_ts(ts)
+        states[(press_id, counter)] = None if ts is None else Point(ts, ts.timestamp(), from_signed64(value),
+                                                                    mould_id, stored=True)
     unique: dict[tuple[int, str], list[Point]] = {}
     for key in keys:
         pts, dups, conflicts = dedupe(groups[key])
@@ -381,45 +463,51 @@ def ingest_counters(session: Session, site_id: int, items: list[CounterItem], *,
         result.conflicts += [_conflict(p) for p in conflicts]
     result.mount_changes = _attribute(session, conn, unique, states)
 
-    inserts: list[tuple[int, str, Point]] = []
-    corrections: list[tuple[int, str, Point]] = []
-    deltas: list[tuple[int, int | None, dt.datetime, float, int]] = []
-    state_updates: list[dict[str, Any]] = []
+    merges: dict[tuple[int, str], Merge] = {}
     for key in keys:
-        press_id, counter = key
         pts, last = unique[key], states.get(key)
         if last is None or pts[0].t > last.t:
-            out: Merge = append(last, pts)
+            merges[key] = append(last, pts)
         else:
-            anchor, window = _neighbourhood(conn, press_id, counter, pts[0].ts, pts[-1].ts, last)
-            out = merge(anchor, window, pts)
+            anchor, window = _neighbourhood(conn, key[0], key[1], pts[0].ts, pts[-1].ts, last)
+            out = merges[key] = merge(anchor, window, pts)
             result.duplicates += out.duplicates
             result.conflicts += [_conflict(p) for p in out.conflicts]
+    mould_ids = {p.mould_id for m in merges.values() for p in m.inserts if p.mould_id}
+    mould_ids |= {c.point.mould_id for m in merges.values() for c in m.changes if c.point.mould_id}
+    last_pm = {m: ops.read_ts(pm) for m, pm in ops.lock_moulds(sorted(mould_ids))} if mould_ids else {}
+    tally = _Tally(ops, site_id, now, last_pm)
+    corrections: list[tuple[int, str, Point]] = []
+    state_rows: list[tuple] = []
+    for key in keys:
+        (press_id, counter), out, last = key, merges[key], states.get(key)
         added = 0
         for p in out.inserts:
-            inserts.append((press_id, counter, p))
-            deltas.append((press_id, p.mould_id, p.ts, p.t, p.shots))
+            tally.insert(press_id, counter, p)
             added += p.shots
         for c in out.changes:
             corrections.append((press_id, counter, c.point))
-            deltas.append((press_id, c.point.mould_id, c.point.ts, c.point.t, c.diff))
+            tally.add(press_id, c.point.mould_id, c.point.ts, c.point.t, c.diff)
             added += c.diff
         result.corrected += len(out.changes)
         result.shots += added
-        newest = out.last
-        if newest is not None and (last is None or newest.t > last.t):
-            state_updates.append({"p": press_id, "c": counter, "ts": newest.ts, "v": to_signed64(newest.value),
-                                  "m": newest.mould_id, "r": now, "n": len(out.inserts), "s": added})
-        elif out.inserts or out.changes:
-            state_updates.append({"p": press_id, "c": counter, "ts": last.ts, "v": to_signed64(last.value),
-                                  "m": last.mould_id, "r": now, "n": len(out.inserts), "s": added})
-    result.accepted = len(inserts)
-    if inserts:
-        _insert_raw(conn, site_id, inserts, now)
+        newest = out.last if out.last is not None and (last is None or out.last.t > last.t) else last
+        if out.inserts or out.changes:
+            state_rows.append((press_id, counter, newest.ts, to_signed64(newest.value), newest.mould_id, now,
+                               len(out.inserts), added))
+    result.accepted = len(tally.rows)
+    if tally.rows:
+        ops.insert_raw(tally.rows)
     _correct_raw(conn, corrections)
-    _upsert_rollups(conn, site_id, [(p, m, t, s) for p, m, _ts, t, s in deltas])
-    _update_moulds(conn, [(p, m, ts, s) for p, m, ts, _t, s in deltas])
-    _update_states(conn, state_updates)
+    hourly, daily = tally.rollups()
+    if hourly and not timescale.rollups_are_continuous(conn):
+        ops.upsert_rollups(site_id, hourly, daily)
+    moulds_rows = [(m, n, tally.since_pm.get(m, 0)) for m, n in sorted(tally.lifetime.items())
+                   if n or tally.since_pm.get(m)]
+    if moulds_rows:
+        ops.update_moulds(moulds_rows)
+    if state_rows:
+        ops.update_states(state_rows)
     counts = {("accepted", ""): result.accepted, ("duplicate", ""): result.duplicates,
               ("rejected", "conflict"): len(result.conflicts), ("rejected", "unknown_mould"): len(result.unattributed)}
     add_counts(conn, site_id, "counters", counts, now)
