@@ -47,16 +47,16 @@ def figure(data: list[dict], layout: dict[str, Any], height: int = 320, legend: 
                                                **layout}}, _validate=False)
 
 
-def _nums(values) -> list:
-    """Numbers as a JSON-ready list (NaN becomes null)."""
-    arr = np.asarray(values, dtype="float64")
-    return [None if v != v else v for v in arr.tolist()]
+def _nums(values) -> np.ndarray:
+    """Numbers as a float array (NaN is sent as null); arrays, unlike lists, are not deep-copied by plotly."""
+    return np.asarray(values, dtype="float64")
 
 
-def _times(values) -> list[str]:
-    """Times (UTC) as plotly date strings."""
-    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(values)), utc=True))
-    return list(idx.tz_convert(None).strftime("%Y-%m-%d %H:%M:%S"))
+def _times(values) -> np.ndarray:
+    """Times (UTC) as a naive datetime64 array, which plotly draws as UTC wall-clock times."""
+    idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(values) if not hasattr(values, "dtype") else values),
+                                          utc=True))
+    return idx.tz_convert(None).to_numpy()
 
 
 def _title(text: str | None) -> dict:
@@ -117,7 +117,7 @@ def daily_by_site(daily: pd.DataFrame, start: dt.date, end: dt.date, height: int
             y = np.zeros(len(days), dtype="int64")
             ok = mine & (offsets >= 0) & (offsets < len(days))
             np.add.at(y, offsets[ok], daily["shots"].to_numpy("int64")[ok])
-            data.append({"type": "bar", "x": x, "y": y.tolist(), "name": site,
+            data.append({"type": "bar", "x": x, "y": y, "name": site,
                          "marker": {"color": SITE_PALETTE[k % len(SITE_PALETTE)]},
                          "hovertemplate": f"{site} · %{{x|%a %d %b}}: %{{y:,}} shots<extra></extra>"})
     return figure(data, {"barmode": "stack", "bargap": 0.15,
@@ -128,7 +128,7 @@ def plant_heatmap(matrix: pd.DataFrame, height: int | None = None) -> go.Figure:
     """Shots per press per day as a heatmap (rows: presses, columns: days)."""
     n = len(matrix.index)
     height = height or int(min(900, max(260, 60 + 14 * n)))
-    data = [{"type": "heatmap", "z": matrix.to_numpy(dtype="int64").tolist(),
+    data = [{"type": "heatmap", "z": matrix.to_numpy(dtype="int64"),
              "x": [f"{d:%Y-%m-%d}" for d in matrix.columns], "y": [str(p) for p in matrix.index],
              "colorscale": "Blues", "zmin": 0, "xgap": 0, "ygap": 1,
              "colorbar": {"title": {"text": "Shots"}, "thickness": 12},
@@ -199,7 +199,7 @@ def shots_series(df: pd.DataFrame, resolution: str, x_range: tuple | None = None
     """Shots per hour or day of one mould (already downsampled); scattergl past a few thousand points."""
     label = "Shots per hour" if resolution == "hour" else "Shots per day"
     data = [{"type": "scattergl" if len(df) > 5000 else "scatter", "x": _times(df["ts"]),
-             "y": df["shots"].to_numpy("int64").tolist(), "mode": "lines", "name": label,
+             "y": df["shots"].to_numpy("int64"), "mode": "lines", "name": label,
              "line": {"color": PRIMARY, "width": 1.3}, "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.12)",
              "hovertemplate": ("%{x|%d %b %Y %H:00}" if resolution == "hour" else "%{x|%a %d %b %Y}")
              + "<br>%{y:,} shots<extra></extra>"}]

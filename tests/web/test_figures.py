@@ -87,16 +87,17 @@ def test_builders_make_valid_figures(name):
 
 def test_figures_draw_their_data():
     figs = sample_figures()
-    pareto = validated(figs["pareto"])
+    pareto = figs["pareto"]
     assert list(pareto.data[0].x) == ["Flash", "Leak", "Galling"] and list(pareto.data[0].y) == [3, 2, 1]
     assert pareto.data[1].y[-1] == pytest.approx(100)
-    sites = validated(figs["daily_by_site"])
+    sites = figs["daily_by_site"]
     assert [t.name for t in sites.data] == ["S1", "S2"] and list(sites.data[0].y) == [10, 30, 0]
-    assert list(validated(figs["plant_heatmap"]).data[0].z[1]) == [3, 4]
-    shots = validated(figs["shots"])
+    assert list(figs["plant_heatmap"].data[0].z[1]) == [3, 4]
+    shots = figs["shots"]
     assert len(shots.data[0].y) == 48 and "48 of 100 points" in shots.layout.annotations[0].text
-    sensor = validated(figs["sensor"])
+    assert str(shots.data[0].x[0]).startswith("2026-11-01T00:00")  # UTC wall-clock times
+    sensor = figs["sensor"]
     assert {s.y0 for s in sensor.layout.shapes if s.type == "line"} == {40.0, 62.0}
     assert any(t.name == "Failure" for t in sensor.data) and any(t.name == "Excursion" for t in sensor.data)
-    weibull = validated(figs["weibull"])
+    weibull = figs["weibull"]
     assert weibull.layout.xaxis.type == "log" and weibull.data[1].name.startswith("Fit β=")
