@@ -7,6 +7,7 @@ security is in force exactly as in production; both are dropped at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -245,11 +246,16 @@ def auth(client):
 
 def dash_post(client, output: str, inputs: list[dict], state: list[dict] | None = None,
               changed: list[str] | None = None):
-    """Call a Dash callback the way the browser does (POST /_dash-update-component)."""
-    outputs = [
-        {"id": part.rsplit(".", 1)[0], "property": part.rsplit(".", 1)[1]}
-        for part in (output.strip(".").split("...") if output.startswith("..") else [output])
-    ]
+    """Call a Dash callback the way the browser does (POST /_dash-update-component).
+
+    output is Dash's callback key: "id.prop", or "..id1.prop1...id2.prop2.." for several outputs;
+    pattern-matching ids appear as their JSON (as Dash writes them) and are sent as objects.
+    """
+    def parse(part: str) -> dict:
+        ident, prop = part.rsplit(".", 1)
+        return {"id": json.loads(ident) if ident.startswith("{") else ident, "property": prop}
+
+    outputs = [parse(part) for part in (output[2:-2].split("...") if output.startswith("..") else [output])]
     body = {
         "output": output,
         "outputs": outputs if output.startswith("..") else outputs[0],
