@@ -212,10 +212,10 @@ def last_readings(now: dt.datetime) -> tuple[dict[int, dt.datetime], dict[int, d
     since = now - INGEST_WINDOW
     presses = dict(db.session.execute(
         select(CounterReading.press_id, func.max(CounterReading.ts)).where(CounterReading.ts >= since)
-        .group_by(CounterReading.press_id)).tuples().all())
+        .group_by(CounterReading.press_id)).all())
     sensors = dict(db.session.execute(
         select(SensorReading.sensor_id, func.max(SensorReading.ts)).where(SensorReading.ts >= since)
-        .group_by(SensorReading.sensor_id)).tuples().all())
+        .group_by(SensorReading.sensor_id)).all())
     return presses, sensors
 
 
