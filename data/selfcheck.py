@@ -24,13 +24,14 @@ from sqlalchemy.engine import make_url
 from config import ROOT, Config, get_config
 from data.db import db
 from data.models import (
-    CounterReading,
+    CounterState,
+    IngestAgent,
     Notification,
     NotificationStatus,
     Press,
     SelfCheckResult,
     Sensor,
-    SensorReading,
+    SensorState,
     utcnow,
 )
 from data.storage import get_storage
@@ -39,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 RANK = {OK: 0, WARN: 1, FAIL: 2}
-INGEST_WINDOW = dt.timedelta(days=7)  # only readings this recent are looked at (keeps the query on the ts index)
 HEARTBEAT_LATE = 180  # seconds without a consumer heartbeat before the worker counts as down
 BACKUP_LATE = dt.timedelta(hours=26)
 STORAGE_TIMEOUT = 5  # seconds
@@ -207,28 +207,38 @@ def check_storage(cfg: Config | None = None) -> Check:
     return Check("storage", OK, f"Object storage ({where}) answers in {ms} ms.", {"where": where, "latency_ms": ms})
 
 
-def last_readings(now: dt.datetime) -> tuple[dict[int, dt.datetime], dict[int, dt.datetime]]:
-    """The newest counter reading per press and sensor reading per sensor within INGEST_WINDOW."""
-    since = now - INGEST_WINDOW
+def _latest(received, ts):
+    """When data last arrived: the receive time, or the reading's own time for older rows."""
+    return func.max(func.coalesce(received, ts))
+
+
+def last_readings() -> tuple[dict[int, dt.datetime], dict[int, dt.datetime]]:
+    """When each press's counters and each sensor last delivered a reading (from the ingest state tables)."""
     presses = dict(db.session.execute(
-        select(CounterReading.press_id, func.max(CounterReading.ts)).where(CounterReading.ts >= since)
-        .group_by(CounterReading.press_id)).all())
+        select(CounterState.press_id, _latest(CounterState.last_received_at, CounterState.last_ts))
+        .group_by(CounterState.press_id)).all())
     sensors = dict(db.session.execute(
-        select(SensorReading.sensor_id, func.max(SensorReading.ts)).where(SensorReading.ts >= since)
-        .group_by(SensorReading.sensor_id)).all())
-    return presses, sensors
+        select(SensorState.sensor_id, _latest(SensorState.last_received_at, SensorState.last_ts))
+        .group_by(SensorState.sensor_id)).all())
+    return ({k: v for k, v in presses.items() if v is not None}, {k: v for k, v in sensors.items() if v is not None})
 
 
 def check_ingest(now: dt.datetime | None = None, cfg: Config | None = None) -> Check:
     """Every press and sensor that reports has reported within INGEST_STALE_MINUTES.
 
-    A press counts as reporting when it has an OPC UA endpoint or sent anything in the last week;
-    presses that never report (counted by hand) are not a fault.
+    A press counts as reporting when it has an OPC UA endpoint or has ever sent a reading; presses that never
+    report (shots counted by hand) are not a fault. Edge processes (OPC UA pollers, MQTT listeners) must
+    check in as often.
     """
     cfg = cfg or get_config()
     now = now or utcnow()
-    last_press, last_sensor = last_readings(now)
+    last_press, last_sensor = last_readings()
     limit = dt.timedelta(minutes=cfg.ingest_stale_minutes)
+    agents = db.session.execute(select(IngestAgent.name, IngestAgent.kind, IngestAgent.last_seen_at)
+                                .order_by(IngestAgent.name)).all()
+    quiet_agents = [{"agent": name, "kind": kind, "last": seen.isoformat(),
+                     "minutes": int((now - seen).total_seconds() // 60)}
+                    for name, kind, seen in agents if seen is not None and now - seen > limit]
     presses = db.session.execute(select(Press.id, Press.code, Press.opcua_endpoint).where(Press.active.is_(True))
                                  .order_by(Press.code)).all()
     sensors = db.session.execute(select(Sensor.id, Sensor.key, Press.code).join(Press, Press.id == Sensor.press_id)
@@ -251,19 +261,23 @@ def check_ingest(now: dt.datetime | None = None, cfg: Config | None = None) -> C
                                   "minutes": int((now - ts).total_seconds() // 60)})
     details = {"fresh_presses": fresh, "stale_presses": stale, "silent_presses": silent,
                "stale_sensors": stale_sensors, "sensors_reporting": sum(1 for s in sensors if s[0] in last_sensor),
+               "edge_processes": len(agents), "quiet_edge_processes": quiet_agents,
                "stale_after_minutes": cfg.ingest_stale_minutes}
     problems = []
+    if quiet_agents:
+        problems.append(f"{len(quiet_agents)} edge process(es) have not reported for more than "
+                        f"{cfg.ingest_stale_minutes} min ({', '.join(a['agent'] for a in quiet_agents[:5])})")
     if stale:
         problems.append(f"{len(stale)} press(es) silent for more than {cfg.ingest_stale_minutes} min "
                         f"({', '.join(s['press'] for s in stale[:5])}{'…' if len(stale) > 5 else ''})")
     if silent:
-        problems.append(f"{len(silent)} press(es) with an OPC UA endpoint sent nothing this week "
+        problems.append(f"{len(silent)} press(es) with an OPC UA endpoint never sent a reading "
                         f"({', '.join(silent[:5])}{'…' if len(silent) > 5 else ''})")
     if stale_sensors:
         problems.append(f"{len(stale_sensors)} sensor(s) silent for more than {cfg.ingest_stale_minutes} min")
     if problems:
         return Check("ingest", WARN, "; ".join(problems) + ". Check the edge collector and the network.", details)
-    if not fresh and not last_sensor:
+    if not fresh and not last_sensor and not agents:
         return Check("ingest", OK, "No press or sensor streams data (shots are entered by hand).", details)
     return Check("ingest", OK, f"{fresh} press(es) and {details['sensors_reporting']} sensor(s) reporting.", details)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from data import selfcheck
-from data.models import CounterReading, Notification, NotificationStatus, Press, Sensor, SensorReading, utcnow
+from data.models import Notification, NotificationStatus, Press, Sensor, utcnow
 from data.selfcheck import FAIL, OK, WARN, QueueStats
 from tests.conftest import free_port
 
@@ -101,7 +101,9 @@ def test_object_storage_reachable_or_not(app, ctx, settings):
         reset_storage()
 
 
-def test_ingest_freshness_per_press_and_sensor(app, ctx, world, settings):
+def test_ingest_freshness_per_press_sensor_and_edge_process(app, ctx, world, settings):
+    from data.models import CounterState, IngestAgent, SensorState, ServiceToken
+
     settings(ingest_stale_minutes=30)
     now = utcnow()
     s1 = world["sites"]["S1"]
@@ -110,21 +112,28 @@ def test_ingest_freshness_per_press_and_sensor(app, ctx, world, settings):
     quiet = Press(site_id=s1, code="S1-P03", name="Quiet", opcua_endpoint="opc.tcp://10.0.0.3:4840")
     ctx.add_all([streaming, quiet])
     ctx.flush()
-    ctx.add(CounterReading(site_id=s1, press_id=streaming.id, ts=now - dt.timedelta(minutes=5), counter="total",
-                           value=1000))
-    ctx.add(CounterReading(site_id=s1, press_id=world["presses"]["S1"], ts=now - dt.timedelta(hours=2),
-                           counter="total", value=500))
+    ctx.add(CounterState(site_id=s1, press_id=streaming.id, counter="total", last_ts=now - dt.timedelta(hours=3),
+                         last_received_at=now - dt.timedelta(minutes=5), last_value=1000))  # idle, but reporting
+    ctx.add(CounterState(site_id=s1, press_id=world["presses"]["S1"], counter="total",
+                         last_ts=now - dt.timedelta(hours=2), last_received_at=now - dt.timedelta(hours=2)))
     sensor = Sensor(site_id=s1, press_id=streaming.id, key="mould_temp")
     ctx.add(sensor)
+    token = ServiceToken(site_id=s1, name="edge", prefix="tm_x", token_hash="0" * 64, scopes="ingest")
+    ctx.add(token)
     ctx.flush()
-    ctx.add(SensorReading(site_id=s1, sensor_id=sensor.id, ts=now - dt.timedelta(hours=1), value=60.0))
+    ctx.add(SensorState(site_id=s1, sensor_id=sensor.id, last_ts=now - dt.timedelta(hours=1),
+                        last_received_at=now - dt.timedelta(hours=1), last_value=60.0))
+    ctx.add(IngestAgent(site_id=s1, token_id=token.id, name="opcua-hall-2", kind="opcua",
+                        last_seen_at=now - dt.timedelta(minutes=45)))
     ctx.commit()
     check = selfcheck.check_ingest(now)
     assert check.status == WARN
     assert [s["press"] for s in check.details["stale_presses"]] == ["S1-P01"]
     assert check.details["silent_presses"] == ["S1-P03"] and check.details["fresh_presses"] == 1
     assert check.details["stale_sensors"][0]["sensor"] == "mould_temp"
+    assert [a["agent"] for a in check.details["quiet_edge_processes"]] == ["opcua-hall-2"]
     assert "1 press(es) silent for more than 30 min (S1-P01)" in check.message
+    assert "edge process(es) have not reported" in check.message
 
 
 def test_camera_devices(app, ctx, settings, tmp_path):
