@@ -95,7 +95,10 @@ class Forwarder:
     def _body(self, items: list[dict[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = {"readings": items, **self.extra}
         if self._send_agent:
-            body["agent"] = self.agent()
+            agent = dict(self.agent())
+            # What still waits once this batch is in (the batch is in the spool until the API has it).
+            agent["spool_depth"] = max(0, int(agent.get("spool_depth", 0)) - len(items))
+            body["agent"] = agent
         return body
 
     def _post(self, batch: list[tuple[int, dict[str, Any]]]) -> None:
