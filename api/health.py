@@ -7,15 +7,18 @@ import hmac
 
 from flask import Flask, jsonify
 from flask_login import current_user
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 
 from api.auth import bearer_token
+from api.metrics import MetricsContext, register_collector
 from config import get_config
 from data import authz
 from data.db import db
 from data.models import utcnow
+from data.notifications import outbox_counts
 from data.scope import system_scope
-from data.selfcheck import FAIL, run_checks, worst
+from data.selfcheck import FAIL, RANK, run_checks, stored_results, worst
 
 
 def _refusal():
@@ -62,3 +65,25 @@ def init_app(server: Flask) -> None:
         status = worst(checks)
         body = {"status": status, "checked_at": utcnow().isoformat(), "checks": [c.as_dict() for c in checks]}
         return jsonify(body), 503 if status == FAIL else 200
+
+
+@register_collector
+def worker_metrics(_ctx: MetricsContext):
+    """Queue backlog and worker heartbeat, the notification outbox (sites in scope), the latest self-checks."""
+    from workers.tasks_selfcheck import queue_stats
+
+    stats = queue_stats()
+    yield GaugeMetricFamily("toolmaint_queue_pending", "Tasks waiting in the queue", value=stats.pending)
+    yield GaugeMetricFamily("toolmaint_queue_scheduled", "Tasks scheduled for later", value=stats.scheduled)
+    if stats.heartbeat_age is not None:
+        yield GaugeMetricFamily("toolmaint_worker_heartbeat_age_seconds", "Seconds since the worker's heartbeat",
+                                value=stats.heartbeat_age)
+    outbox = GaugeMetricFamily("toolmaint_notifications", "Notifications in the outbox by status", labels=["status"])
+    for status, n in outbox_counts().items():
+        outbox.add_metric([status], n)
+    yield outbox
+    checks = GaugeMetricFamily("toolmaint_selfcheck_status", "Latest self-check result: 0 ok, 1 warn, 2 fail",
+                               labels=["check"])
+    for result in stored_results():
+        checks.add_metric([result.name], RANK.get(result.status, 2))
+    yield checks

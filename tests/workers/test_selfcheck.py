@@ -207,3 +207,14 @@ def test_detailed_readiness_with_the_status_token_and_a_failing_check(client, wo
     resp = client.get("/readyz/details", headers=headers)
     assert resp.status_code == 503 and resp.get_json()["status"] == FAIL
     assert client.get("/readyz").status_code == 200  # the plain probe only asks the database
+
+
+def test_metrics_carry_queue_outbox_and_selfcheck_gauges(client, auth, world):
+    from workers.tasks_selfcheck import selfcheck as periodic
+
+    periodic.call_local()
+    auth.login("admin")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "toolmaint_queue_pending 0.0" in text
+    assert 'toolmaint_notifications{status="failed"} 0.0' in text
+    assert 'toolmaint_selfcheck_status{check="database"} 0.0' in text
