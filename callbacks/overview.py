@@ -85,7 +85,7 @@ def refresh(site, family):
                   Input(ids.FAMILY, "value"))
 def plant_daily(site, start, end, family):
     """Shots per day by site and per press per day (from the daily rollup) for the date range."""
-    state = overview.parse({"from": start or "", "to": end or ""})
+    state = overview.parse({"from": start or "", "to": end or ""}, sites=[], families=[])
     daily = series.plant_daily(state.start, state.end, site_ids_for(site), family or None)
     has = len(daily) > 0 and int(daily["shots"].sum()) > 0
     hint = "No shots were counted in this range: widen it, or check that the presses report counters."

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from data.analytics.common import day_offsets
 from data.analytics.weibull import WeibullFit, weibull_cdf, weibull_paper_y
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -111,7 +112,7 @@ def daily_by_site(daily: pd.DataFrame, start: dt.date, end: dt.date, height: int
     x = list(days.strftime("%Y-%m-%d"))
     data = []
     if len(daily):
-        offsets = np.array([(d - start).days for d in daily["day"]])
+        offsets = day_offsets(daily["day"], start)
         for k, site in enumerate(sorted(set(daily["site"].dropna()))):
             mine = (daily["site"] == site).to_numpy()
             y = np.zeros(len(days), dtype="int64")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, select
 
@@ -12,7 +13,7 @@ from data.home import site_filter
 from data.models import FailureCode, Mould, Press, Site
 
 __all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families",
-           "failure_modes", "frame"]
+           "failure_modes", "frame", "day_offsets"]
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -39,7 +40,12 @@ def frame(rows, columns: list[str]) -> pd.DataFrame:
     """A DataFrame from result rows, column by column (much faster than from a list of rows)."""
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
+    return pd.DataFrame({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+
+
+def day_offsets(days: pd.Series, start: dt.date) -> np.ndarray:
+    """Whole days from start to each date of the series (vectorised)."""
+    return ((pd.to_datetime(days) - pd.Timestamp(start)) // pd.Timedelta(days=1)).to_numpy("int64")
 
 
 def site_codes() -> dict[int, str]:

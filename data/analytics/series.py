@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, func, select
 from tsdownsample import MinMaxLTTBDownsampler
 
-from data.analytics.common import frame, mould_filter, press_codes, site_codes, site_filter
+from data.analytics.common import day_offsets, frame, mould_filter, press_codes, site_codes, site_filter
 from data.db import db
 from data.models import ShotsDaily, ShotsHourly
 
@@ -40,10 +40,11 @@ def mould_shots(mould_id: int, start: dt.datetime, end: dt.datetime, resolution:
     else:
         raise ValueError(f"unknown resolution {resolution!r}")
     rows = db.session.execute(stmt).all()
-    got = pd.Series({pd.Timestamp(k) if resolution == "hour" else pd.Timestamp(k, tz="UTC"): int(v)
-                     for k, v in rows}, dtype="int64")
-    if len(got) and got.index.tz is None:
-        got.index = got.index.tz_localize("UTC")
+    if rows:
+        keys, counts = zip(*rows, strict=True)
+        got = pd.Series(np.asarray(counts, dtype="int64"), index=pd.DatetimeIndex(pd.to_datetime(list(keys), utc=True)))
+    else:
+        got = pd.Series(dtype="int64", index=pd.DatetimeIndex([], tz="UTC"))
     series = got.reindex(index, fill_value=0) if len(index) else got
     return pd.DataFrame({"ts": series.index, "shots": series.to_numpy("int64")})
 
@@ -84,7 +85,7 @@ def daily_matrix(daily: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFr
         return pd.DataFrame(columns=days)
     presses = np.array(sorted(daily["press"].unique()))
     rows = np.searchsorted(presses, daily["press"].to_numpy())
-    cols = np.array([(d - start).days for d in daily["day"]])
+    cols = day_offsets(daily["day"], start)
     keep = (cols >= 0) & (cols < len(days))
     z = np.zeros((len(presses), len(days)), dtype="int64")
     np.add.at(z, (rows[keep], cols[keep]), daily["shots"].to_numpy("int64")[keep])
