@@ -57,7 +57,7 @@ def _times(values) -> np.ndarray:
     """Times (UTC) as a naive datetime64 array, which plotly draws as UTC wall-clock times."""
     idx = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(values) if not hasattr(values, "dtype") else values),
                                           utc=True))
-    return idx.tz_convert(None).to_numpy()
+    return idx.tz_convert(None).to_numpy().astype("datetime64[us]")  # .tolist() gives datetimes, not ints
 
 
 def _title(text: str | None) -> dict:
