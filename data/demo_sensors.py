@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from data.db import db
 from data.models import FailureCode, FailureReport, MouldMount, Sensor, SensorAlert, SensorHourly
@@ -44,9 +44,14 @@ def seed(ctx) -> None:
         return
     hours = [start + HOUR * i for i in range(n_hours)]
     hod = np.arange(n_hours) % 24
+    # Plants instrument their problem presses first: the ones with the most failures.
+    per_press = dict(db.session.execute(
+        select(FailureReport.press_id, func.count()).where(FailureReport.press_id.is_not(None))
+        .group_by(FailureReport.press_id)).all())
     chosen = []
     for k, site in enumerate(ctx.sites):
-        site_presses = [p for p in ctx.presses if p.site_id == site.id]
+        site_presses = sorted((p for p in ctx.presses if p.site_id == site.id),
+                              key=lambda p: (-per_press.get(p.id, 0), p.code))
         chosen += site_presses[: PRESSES_PER_SITE.get(k, 1)]
     modes = dict(db.session.execute(select(FailureCode.id, FailureCode.mode)).all())
     rows, alerts, n_sensors = [], [], 0
@@ -78,8 +83,8 @@ def seed(ctx) -> None:
                 idx = int(rng.integers(0, n_hours - 12))
                 starts.append((idx, _mould_at(mounts, start + idx * HOUR), int(rng.integers(2, 6))))
             for idx, mould_id, length in sorted(starts):
-                depth = abs(limit - mean) + float(rng.uniform(1.0, 4.0)) * (swing + noise)
-                shape = np.sin(np.linspace(0.15, np.pi - 0.15, length))
+                depth = abs(limit - mean) + swing + 3 * noise + float(rng.uniform(0.5, 3.0))
+                shape = np.sin(np.linspace(0.0, np.pi, length + 2)[1:-1])  # rises, peaks past the limit, falls
                 end = min(idx + length, n_hours)
                 base[idx:end] += sign * depth * shape[: end - idx]
                 peak = float(base[idx:end].max() if direction == "high" else base[idx:end].min())

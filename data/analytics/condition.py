@@ -26,7 +26,7 @@ def sensors_frame(site_ids: frozenset[int] | None = None, press_ids: list[int] |
                Sensor.low_threshold, Sensor.high_threshold)
         .join(Press, Press.id == Sensor.press_id).order_by(Press.code, Sensor.key), Sensor.site_id, site_ids)
     if press_ids is not None:
-        stmt = stmt.where(Sensor.press_id.in_(press_ids))
+        stmt = stmt.where(Sensor.press_id.in_([int(p) for p in press_ids]))
     return frame(db.session.execute(stmt).all(), SENSOR_COLUMNS)
 
 
@@ -69,7 +69,7 @@ def alerts_frame(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int] 
         .outerjoin(Mould, Mould.id == SensorAlert.mould_id)
         .where(SensorAlert.ts >= start, SensorAlert.ts < end).order_by(SensorAlert.ts), SensorAlert.site_id, site_ids)
     if sensor_ids is not None:
-        stmt = stmt.where(SensorAlert.sensor_id.in_(sensor_ids))
+        stmt = stmt.where(SensorAlert.sensor_id.in_([int(i) for i in sensor_ids]))
     if mould_id is not None:
         stmt = stmt.where(SensorAlert.mould_id == mould_id)
     df = frame(db.session.execute(stmt).all(), ALERT_COLUMNS)
@@ -89,10 +89,10 @@ def failures_near(start: dt.datetime, end: dt.datetime, site_ids: frozenset[int]
                FailureReport.occurred_at < end + dt.timedelta(hours=FOLLOW_HOURS))
         .order_by(FailureReport.occurred_at), FailureReport.site_id, site_ids)
     conds = []
-    if press_ids is not None:
-        conds.append(FailureReport.press_id.in_(press_ids))
+    if press_ids is not None:  # plain ints: a database driver may not bind numpy integers
+        conds.append(FailureReport.press_id.in_([int(p) for p in press_ids]))
     if mould_ids is not None:
-        conds.append(FailureReport.mould_id.in_(mould_ids))
+        conds.append(FailureReport.mould_id.in_([int(m) for m in mould_ids]))
     if conds:
         stmt = stmt.where(or_(*conds))
     df = frame(db.session.execute(stmt).all(),

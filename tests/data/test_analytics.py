@@ -292,6 +292,15 @@ def test_excursions_link_to_the_first_failure_that_followed():
     assert np.isnan(linked.loc[4, "failure_id"])  # 200 h later is not "followed"
 
 
+def test_failures_near_takes_numpy_ids_from_frames(ctx, world, codes):
+    ctx.add(report(world, codes, at=NOW - DAY))
+    ctx.commit()
+    press = np.int64(world["presses"]["S1"])  # ids straight out of a DataFrame column
+    near = cm.failures_near(NOW - 2 * DAY, NOW, press_ids=[press])
+    assert list(near["mode"]) == ["Flash"]
+    assert cm.failures_near(NOW - 2 * DAY, NOW, mould_ids=np.array([world["moulds"]["S2"]])).empty
+
+
 def test_sensor_series_coarsens_but_keeps_the_extremes(ctx, world):
     s1 = world["sites"]["S1"]
     sensor = Sensor(site_id=s1, press_id=world["presses"]["S1"], key="mould_temp", name="Mould temperature",
