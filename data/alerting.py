@@ -74,6 +74,8 @@ def failure_reported(report_id: int) -> list[int]:
         f"Reported by: {(reporter.display_name or reporter.username) if reporter else '-'}",
         "",
         report.description or "(no description)",
+        "",
+        f"Mould page: {get_config().base_url}/tools/{mould.code}",
     ]
     sms = f"{sev} {site.code} {mould.code}: {code.mode} at {code.component}. {report.description or ''}"
     message = Message(subject, "\n".join(lines) + _footer(), sms)
@@ -102,6 +104,8 @@ def action_changed(action_id: int, status: str | None = None) -> list[int]:
         f"Mould: {mould.code} {mould.name}" if mould else "",
         "",
         action.description or "",
+        "",
+        f"Your action items: {get_config().base_url}/actions",
     ])
     message = Message(f"[{site.code}] Action assigned to you: {action.title}", body + _footer())
     return enqueue("action_assigned", f"action_assigned:{action.id}:{owner.id}", site.id, [owner], message)
@@ -126,7 +130,8 @@ def overdue_actions(site_id: int, today: dt.date) -> list[int]:
     for action in actions:
         line = _action_line(action, today)
         if action.owner is not None and action.owner.is_active:
-            body = f"Your action item at {site.name} ({site.code}) is overdue:\n\n{line}\n\n{action.description}"
+            body = (f"Your action item at {site.name} ({site.code}) is overdue:\n\n{line}\n\n{action.description}"
+                    f"\n\nYour action items: {cfg.base_url}/actions")
             msg = Message(f"[{site.code}] Overdue: {action.title}", body + _footer(),
                           f"{site.code} overdue action #{action.id}: {action.title}")
             ids += enqueue("action_overdue", f"action_overdue:{action.id}:{action.due_date}", site_id,
