@@ -31,6 +31,13 @@ def default_site_code(sites) -> str | None:
     return next((s.code for s in sites if s.id in chosen), None)
 
 
+def with_default_site(state, query, sites):
+    """Take the navbar's site switcher as the page's site filter when the URL names no site."""
+    if "site" not in query and state.site is None:
+        state.site = default_site_code(sites)
+    return state
+
+
 def site_ids_for(code: str | None) -> frozenset[int] | None:
     """Site ids of the page's site filter: the chosen site (if it is one of the user's), else all of theirs."""
     if not code:

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth.guard import page_layout
-from components.dashboard import chart_card, chart_slot, choices, default_site_code, page_header
+from components.dashboard import chart_card, chart_slot, choices, page_header, with_default_site
 from components.url_state import FilterState, Param, choice, filter_bar, messages_alert, parse_filters
 from pages import actions_board_ids as ids
 
@@ -31,9 +31,7 @@ def parse(query, sites=None, families=None) -> FilterState:
 def layout(**query) -> html.Div:
     """Filters from the URL; the board is filled by callbacks.actions_board."""
     sites, families = choices()
-    state = parse(query, sites, families)
-    if "site" not in query and state.site is None:
-        state.site = default_site_code(sites)
+    state = with_default_site(parse(query, sites, families), query, sites)
     extras = [dbc.Col([dbc.Label("List", html_for=ids.SHOW),
                        dbc.RadioItems(id=ids.SHOW, options=[{"label": v, "value": k} for k, v in SHOW.items()],
                                       value=state.extra["show"], inline=True, className="pt-2")], xs=12, lg=4)]

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth.guard import page_layout
-from components.dashboard import chart_card, chart_slot, choices, default_site_code, page_header
+from components.dashboard import chart_card, chart_slot, choices, page_header, with_default_site
 from components.url_state import FilterState, Param, choice, filter_bar, messages_alert, parse_filters
 from data.analytics.condition import FOLLOW_HOURS, sensor_presses
 from data.analytics.mould import mould_codes
@@ -39,9 +39,7 @@ def layout(**query) -> html.Div:
     """Filters from the URL; charts and tables come from callbacks.condition."""
     sites, _families = choices()
     presses, codes = sensor_presses(), mould_codes()
-    state = parse(query, sites, presses, codes)
-    if "site" not in query and state.site is None:
-        state.site = default_site_code(sites)
+    state = with_default_site(parse(query, sites, presses, codes), query, sites)
     extras = [
         dbc.Col([dbc.Label("Press", html_for=ids.PRESS),
                  dcc.Dropdown(id=ids.PRESS, options=presses, value=state.extra["press"],

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth.guard import page_layout
-from components.dashboard import chart_card, chart_slot, choices, default_site_code, page_header
+from components.dashboard import chart_card, chart_slot, choices, page_header, with_default_site
 from components.url_state import (
     FilterState,
     Param,
@@ -48,9 +48,7 @@ def layout(**query) -> html.Div:
     """Filters from the URL; charts and the list are filled by callbacks.failures."""
     sites, families = choices()
     codes = mould_codes()
-    state = parse(query, sites, families, codes)
-    if "site" not in query and state.site is None:
-        state.site = default_site_code(sites)
+    state = with_default_site(parse(query, sites, families, codes), query, sites)
     extras = [
         dbc.Col([dbc.Label("Moulds", html_for=ids.MOULDS),
                  dcc.Dropdown(id=ids.MOULDS, options=codes, value=list(state.extra["mould"]), multi=True,

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from auth.guard import page_layout
-from components.dashboard import chart_card, chart_slot, choices, default_site_code, page_header
+from components.dashboard import chart_card, chart_slot, choices, page_header, with_default_site
 from components.url_state import FilterState, Param, choice, filter_bar, int_range, messages_alert, parse_filters
 from data.analytics.common import failure_modes
 from data.analytics.reliability import GROUPS
@@ -40,9 +40,7 @@ def layout(**query) -> html.Div:
     """Filters from the URL; the analysis is done in callbacks.reliability."""
     sites, families = choices()
     modes = failure_modes()
-    state = parse(query, sites, families, modes)
-    if "site" not in query and state.site is None:
-        state.site = default_site_code(sites)
+    state = with_default_site(parse(query, sites, families, modes), query, sites)
     extras = [
         dbc.Col([dbc.Label("Failure mode (Weibull)", html_for=ids.MODE),
                  dcc.Dropdown(id=ids.MODE, options=modes, value=state.extra["mode"],
