@@ -180,7 +180,7 @@ def reliability(code, n):
     summary = reliability_summary(mould, state.extra["n"])
     rows = records(summary.assign(p_pct=summary["p_next"] * 100))
     return data_grid("tool-reliability", RELIABILITY_COLUMNS, rows, export_name=f"{mould.code}-reliability",
-                     height=min(100 + 42 * len(rows), 420), row_id="params.data.mode",
+                     height=min(70 + 37 * len(rows), 420), row_id="params.data.mode",
                      note=f"N = {state.extra['n']:,} shots",
                      empty=("No failures recorded in your fleet yet.", "Risk estimates need failure history."))
 
