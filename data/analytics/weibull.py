@@ -9,10 +9,10 @@ form; confidence bounds come from the observed Fisher information on the log par
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
 
 MIN_FAILURES = 2
 
@@ -108,6 +108,8 @@ def fit_weibull(times, failed, confidence: float = 0.90) -> WeibullFit | None:
     g_lo, g_hi = _profile_score(lo, x, lx_fail_mean, lx), _profile_score(hi, x, lx_fail_mean, lx)
     if g_lo * g_hi > 0:  # degenerate data (shape outside any physical range)
         return None
+    from scipy import optimize  # imported on first use: it adds ~40 MB to every web process otherwise
+
     log_beta = optimize.brentq(_profile_score, lo, hi, args=(x, lx_fail_mean, lx), xtol=1e-12)
     beta = math.exp(log_beta)
     eta_x = float((np.power(x, beta).sum() / r) ** (1.0 / beta))
@@ -124,7 +126,7 @@ def fit_weibull(times, failed, confidence: float = 0.90) -> WeibullFit | None:
     cov = np.linalg.inv(info)
     se_log_beta = math.sqrt(max(cov[0, 0], 0.0)) / beta
     se_log_eta = math.sqrt(max(cov[1, 1], 0.0)) / eta_x
-    zq = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    zq = statistics.NormalDist().inv_cdf(0.5 + confidence / 2.0)
     loglik = float(r * math.log(beta) - r * beta * math.log(eta) + (beta - 1.0) * np.log(t[f]).sum()
                    - np.power(t / eta, beta).sum())
     return WeibullFit(
