@@ -112,13 +112,13 @@ def daily_by_site(daily: pd.DataFrame, start: dt.date, end: dt.date, height: int
     x = list(days.strftime("%Y-%m-%d"))
     data = []
     if len(daily):
+        sites, site_idx = np.unique(daily["site"].fillna("—").to_numpy(str), return_inverse=True)
         offsets = day_offsets(daily["day"], start)
-        for k, site in enumerate(sorted(set(daily["site"].dropna()))):
-            mine = (daily["site"] == site).to_numpy()
-            y = np.zeros(len(days), dtype="int64")
-            ok = mine & (offsets >= 0) & (offsets < len(days))
-            np.add.at(y, offsets[ok], daily["shots"].to_numpy("int64")[ok])
-            data.append({"type": "bar", "x": x, "y": y, "name": site,
+        ok = (offsets >= 0) & (offsets < len(days))
+        totals = np.zeros((len(sites), len(days)), dtype="int64")
+        np.add.at(totals, (site_idx[ok], offsets[ok]), daily["shots"].to_numpy("int64")[ok])
+        for k, site in enumerate(sites):
+            data.append({"type": "bar", "x": x, "y": totals[k], "name": str(site),
                          "marker": {"color": SITE_PALETTE[k % len(SITE_PALETTE)]},
                          "hovertemplate": f"{site} · %{{x|%a %d %b}}: %{{y:,}} shots<extra></extra>"})
     return figure(data, {"barmode": "stack", "bargap": 0.15,

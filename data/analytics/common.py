@@ -11,9 +11,11 @@ from sqlalchemy import Select, select
 from data.db import db
 from data.home import site_filter
 from data.models import FailureCode, Mould, Press, Site
+from data.scope import current_scope
 
 __all__ = ["day_start", "window", "mould_filter", "site_filter", "site_codes", "press_codes", "families",
-           "failure_modes", "frame", "day_offsets"]
+           "failure_modes", "frame", "day_offsets",
+           "scoped_rows"]
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -46,6 +48,19 @@ def frame(rows, columns: list[str]) -> pd.DataFrame:
 def day_offsets(days: pd.Series, start: dt.date) -> np.ndarray:
     """Whole days from start to each date of the series (vectorised)."""
     return ((pd.to_datetime(days) - pd.Timestamp(start)) // pd.Timedelta(days=1)).to_numpy("int64")
+
+
+def scoped_rows(stmt: Select, site_column) -> list:
+    """Rows of a column select run on the session's connection, skipping the ORM's per-row processing.
+
+    For the largest dashboard reads (thousands of rollup rows). The ORM's automatic site filter does not
+    apply on this path, so the current scope's sites are added here explicitly (row-level security still
+    applies on PostgreSQL, the connection being the session's).
+    """
+    scope = current_scope()
+    if not scope.all_sites:
+        stmt = stmt.where(site_column.in_(sorted(scope.site_ids)))
+    return db.session.connection().execute(stmt).all()
 
 
 def site_codes() -> dict[int, str]:

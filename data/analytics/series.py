@@ -9,8 +9,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, func, select
 from tsdownsample import MinMaxLTTBDownsampler
 
-from data.analytics.common import day_offsets, frame, mould_filter, press_codes, site_codes, site_filter
-from data.db import db
+from data.analytics.common import day_offsets, frame, mould_filter, press_codes, scoped_rows, site_codes, site_filter
 from data.models import ShotsDaily, ShotsHourly
 
 MAX_POINTS = 4000
@@ -39,7 +38,7 @@ def mould_shots(mould_id: int, start: dt.datetime, end: dt.datetime, resolution:
         index = pd.date_range(start.date(), end.date(), freq="D", inclusive="left", tz="UTC")
     else:
         raise ValueError(f"unknown resolution {resolution!r}")
-    rows = db.session.execute(stmt).all()
+    rows = scoped_rows(stmt, ShotsHourly.site_id if resolution == "hour" else ShotsDaily.site_id)
     if rows:
         keys, counts = zip(*rows, strict=True)
         got = pd.Series(np.asarray(counts, dtype="int64"), index=pd.DatetimeIndex(pd.to_datetime(list(keys), utc=True)))
@@ -70,7 +69,7 @@ def plant_daily(start: dt.date, end: dt.date, site_ids: frozenset[int] | None = 
                        .where(ShotsDaily.day >= start, ShotsDaily.day <= end), ShotsDaily.site_id, site_ids)
     stmt = mould_filter(stmt, ShotsDaily.mould_id, family).group_by(ShotsDaily.press_id, ShotsDaily.site_id,
                                                                       ShotsDaily.day)
-    df = frame(db.session.execute(stmt).all(), ["press_id", "site_id", "day", "shots"])
+    df = frame(scoped_rows(stmt, ShotsDaily.site_id), ["press_id", "site_id", "day", "shots"])
     presses, sites = press_codes(site_ids), site_codes()
     df["press"] = df["press_id"].map(presses)
     df["site"] = df["site_id"].map(sites)

@@ -271,6 +271,15 @@ def test_mould_shots_fill_idle_hours_and_days(ctx, world):
     assert series.choose_resolution(t0, t0 + 365 * DAY, "hour") == "hour"
     plant = series.plant_daily(t0.date(), t0.date() + DAY)
     assert plant["shots"].sum() == 150 and set(plant["press"]) == {"S1-P01"}
+    ctx.add(ShotsDaily(site_id=world["sites"]["S2"], press_id=world["presses"]["S2"], mould_id=world["moulds"]["S2"],
+                       day=t0.date(), shots=7))
+    ctx.commit()
+    from data.scope import Scope, using_scope
+
+    with using_scope(Scope.for_sites({s1})):  # the fast path keeps to the scope's sites on every backend
+        assert series.plant_daily(t0.date(), t0.date() + DAY)["shots"].sum() == 150
+        assert series.mould_shots(world["moulds"]["S2"], t0, t0 + DAY, "day")["shots"].sum() == 0
+    assert series.plant_daily(t0.date(), t0.date() + DAY)["shots"].sum() == 157
     matrix = series.daily_matrix(plant, t0.date(), t0.date() + 2 * DAY)
     assert matrix.shape == (1, 3) and matrix.to_numpy().sum() == 150
 
