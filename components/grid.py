@@ -78,8 +78,13 @@ def records(df: pd.DataFrame, columns: Iterable[str] | None = None) -> list[dict
             out[c] = utc.dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
         elif s.dtype == object:
             out[c] = s.map(_plain)
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict("records")
+    values = []
+    for c in cols:
+        column = out[c].tolist()
+        for i in np.flatnonzero(out[c].isna().to_numpy()):  # NaN, NaT and pd.NA become null
+            column[i] = None
+        values.append(column)
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _plain(value: Any) -> Any:

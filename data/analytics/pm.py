@@ -26,16 +26,11 @@ HEALTH_COLUMNS = [
 ]
 
 
-def _last_failures(mould_ids: list[int]) -> pd.DataFrame:
-    """The latest failure of each mould: when and which mode."""
-    if not mould_ids:
-        return pd.DataFrame(columns=["id", "last_failure_at", "last_failure_mode"])
-    latest = (
-        select(FailureReport.mould_id, func.max(FailureReport.occurred_at).label("at"))
-        .where(FailureReport.mould_id.in_(mould_ids))
-        .group_by(FailureReport.mould_id)
-        .subquery()
-    )
+def _last_failures(site_ids: frozenset[int] | None, family: str | None) -> pd.DataFrame:
+    """The latest failure of each mould in view: when and which mode."""
+    latest = mould_filter(site_filter(
+        select(FailureReport.mould_id, func.max(FailureReport.occurred_at).label("at")), FailureReport.site_id,
+        site_ids), FailureReport.mould_id, family).group_by(FailureReport.mould_id).subquery()
     stmt = (
         select(FailureReport.mould_id, FailureReport.occurred_at, FailureCode.mode)
         .join(latest, (latest.c.mould_id == FailureReport.mould_id) & (latest.c.at == FailureReport.occurred_at))
@@ -45,21 +40,18 @@ def _last_failures(mould_ids: list[int]) -> pd.DataFrame:
     return df.drop_duplicates("id")
 
 
-def _open_actions(mould_ids: list[int]) -> pd.Series:
-    if not mould_ids:
-        return pd.Series(dtype="int64")
-    stmt = (
-        select(ActionItem.mould_id, func.count())
-        .where(ActionItem.mould_id.in_(mould_ids), ActionItem.status != ActionStatus.CLOSED)
-        .group_by(ActionItem.mould_id)
-    )
+def _open_actions(site_ids: frozenset[int] | None, family: str | None) -> pd.Series:
+    """Open action items per mould in view."""
+    stmt = mould_filter(site_filter(
+        select(ActionItem.mould_id, func.count()).where(ActionItem.mould_id.is_not(None),
+                                                        ActionItem.status != ActionStatus.CLOSED),
+        ActionItem.site_id, site_ids), ActionItem.mould_id, family).group_by(ActionItem.mould_id)
     return pd.Series(dict(db.session.execute(stmt).all()), dtype="int64")
 
 
 def mould_health(now: dt.datetime, site_ids: frozenset[int] | None = None, family: str | None = None) -> pd.DataFrame:
     """Active moulds with PM band, forecast due date, life used, last failure and open actions."""
     pm = mould_pm_table(now, site_ids, family)
-    ids = [int(i) for i in pm["id"]]
     sites, presses = site_codes(), press_codes(site_ids)
     pm["site"] = pm["site_id"].map(sites)
     pm["press"] = pm["current_press_id"].map(lambda p: presses.get(int(p)) if pd.notna(p) else None)
@@ -67,8 +59,8 @@ def mould_health(now: dt.datetime, site_ids: frozenset[int] | None = None, famil
     with np.errstate(invalid="ignore", divide="ignore"):
         life = pd.to_numeric(pm["design_life_shots"], errors="coerce")
         pm["life_used_pct"] = np.where(life > 0, pm["lifetime_shots"] / life * 100.0, np.nan)
-    pm = pm.merge(_last_failures(ids), on="id", how="left")
-    pm["open_actions"] = pm["id"].map(_open_actions(ids)).fillna(0).astype("int64")
+    pm = pm.merge(_last_failures(site_ids, family), on="id", how="left")
+    pm["open_actions"] = pm["id"].map(_open_actions(site_ids, family)).fillna(0).astype("int64")
     order = {b.value: i for i, b in enumerate(BAND_ORDER)}
     pm["_rank"] = pm["band"].map(order)
     pm = pm.sort_values(["_rank", "pct_used"], ascending=[False, False], na_position="last")
