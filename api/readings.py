@@ -26,7 +26,7 @@ from data.models import ServiceToken, utcnow
 from data.readings import MAX_BODY_BYTES, BatchRejected, parse_counter_batch, parse_sensor_batch
 from data.scope import system_scope
 from data.sensor_store import ingest_sensors
-from data.shot_store import ingest_counters, ingest_session
+from data.shot_store import ingest_counters, ingest_session, maintain
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,8 @@ def _ingest(stream: str, parse: Callable, store: Callable):
                 if agent is not None:
                     report_agent(session.connection(), token, agent, now)
                 session.commit()
+                if parsed is not None and stream == "counters":
+                    maintain(session)
             except BaseException:
                 session.rollback()
                 raise

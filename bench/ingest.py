@@ -22,6 +22,7 @@ import os
 import secrets
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -107,21 +108,31 @@ def seed(session: Session) -> tuple[int, list[str], list[str]]:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     session.add_all([MouldMount(site_id=site.id, mould_id=m.id, press_id=p.id, mounted_at=start)
                      for p, m in zip(presses, moulds, strict=True)])
+    for p, m in zip(presses, moulds, strict=True):
+        m.current_press_id = p.id
     session.commit()
     return site.id, [p.code for p in presses], [m.code for m in moulds]
 
 
-def batches(rows: int, presses: list[str], moulds: list[str], start: dt.datetime):
-    """The readings as the API receives them (parsed JSON): per press a counter rising 1-3 per reading."""
-    for k in range(0, rows, BATCH):
-        out = []
-        for i in range(k, min(rows, k + BATCH)):
-            step, p = divmod(i, PRESSES)
-            ts = start + dt.timedelta(seconds=step * STEP_S + p * 0.05)
-            out.append({"press": presses[p], "counter": "machine_cycle",
-                        "ts": ts.isoformat().replace("+00:00", "Z"), "value": 1000 + 2 * step + (step * p) % 3,
-                        "mould": moulds[p]})
-        yield {"readings": out, "unknown_mould": "reject"}
+def batches(rows: int, presses: list[str], moulds: list[str], start: dt.datetime, workers: int) -> list[list[dict]]:
+    """The batches each loader sends, as the API receives them (parsed JSON): per press a counter rising 1-3 per
+    reading; loader w sends the presses p with p % workers == w (as separate edge processes would)."""
+    out: list[list[dict]] = [[] for _ in range(workers)]
+    current: list[list[dict]] = [[] for _ in range(workers)]
+    for i in range(rows):
+        step, p = divmod(i, PRESSES)
+        ts = start + dt.timedelta(seconds=step * STEP_S + p * 0.05)
+        w = p % workers
+        current[w].append({"press": presses[p], "counter": "machine_cycle",
+                           "ts": ts.isoformat().replace("+00:00", "Z"), "value": 1000 + 2 * step + (step * p) % 3,
+                           "mould": moulds[p]})
+        if len(current[w]) == BATCH:
+            out[w].append({"readings": current[w], "unknown_mould": "reject"})
+            current[w] = []
+    for w in range(workers):
+        if current[w]:
+            out[w].append({"readings": current[w], "unknown_mould": "reject"})
+    return out
 
 
 def expected_shots(rows: int) -> int:
@@ -136,31 +147,48 @@ def expected_shots(rows: int) -> int:
     return total
 
 
-def run_ingest(db: BenchDatabase, rows: int, log) -> tuple[float, int, int]:
+def run_ingest(db: BenchDatabase, rows: int, workers: int, log) -> tuple[float, int, int]:
+    """Load the rows through parse_counter_batch + ingest_counters with `workers` concurrent sessions (the web
+    app serves ingest requests on several threads); the time counted is the wall time of the loading alone."""
     from data.models import ShotsHourly
     from data.readings import parse_counter_batch
     from data.scope import Scope, system_scope, using_scope
-    from data.shot_store import ingest_counters
+    from data.shot_store import ingest_counters, maintain
 
-    engine = create_engine(db.app_url or db.url)
+    engine = create_engine(db.app_url or db.url, pool_size=workers + 1)
     owner = create_engine(db.url)
     with Session(owner, expire_on_commit=False) as s, system_scope():
         site_id, presses, moulds = seed(s)
     start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(
         seconds=(rows // PRESSES + 1) * STEP_S)
     now = dt.datetime.now(dt.UTC)
-    elapsed = 0.0
-    done = 0
-    with Session(engine, expire_on_commit=False) as session, using_scope(Scope.for_sites({site_id})):
-        for n, payload in enumerate(batches(rows, presses, moulds, start)):
-            t0 = time.perf_counter()
-            items, _agent, policy = parse_counter_batch(payload, now)
-            ingest_counters(session, site_id, items, unknown_mould=policy, now=now)
-            session.commit()
-            elapsed += time.perf_counter() - t0
-            done += len(items)
-            if n % 40 == 0:
-                log(f"  ingest: {done:>10,} rows, {done / elapsed:>10,.0f} rows/s")
+    log(f"  generating {rows:,} readings ...")
+    work = batches(rows, presses, moulds, start, workers)
+    done = [0] * workers
+    errors: list[BaseException] = []
+
+    def load(w: int) -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as session, using_scope(Scope.for_sites({site_id})):
+                for payload in work[w]:
+                    items, _agent, policy = parse_counter_batch(payload, now)
+                    ingest_counters(session, site_id, items, unknown_mould=policy, now=now)
+                    session.commit()
+                    maintain(session)  # as the API does after each batch
+                    done[w] += len(items)
+        except BaseException as exc:  # report in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(w,)) for w in range(workers)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        time.sleep(2)
+        log(f"  ingest: {sum(done):>10,} rows, {sum(done) / (time.perf_counter() - t0):>10,.0f} rows/s")
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
     with Session(owner) as s, system_scope():
         stored = s.scalar(text("SELECT coalesce(sum(shots), 0) FROM counter_readings"))
         rolled = s.scalar(select(func.coalesce(func.sum(ShotsHourly.shots), 0)))
@@ -218,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), required=True)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="concurrent loaders, like edge processes posting at once (default 2)")
     parser.add_argument("--app-role", action="store_true",
                         help="PostgreSQL: connect as a role under row-level security (the API without "
                              "INGEST_DATABASE_URL)")
@@ -228,10 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         db = BenchDatabase(args.backend, tmp, args.app_role)
         try:
             log(f"ingest bench: {args.backend}, {args.rows:,} readings, batches of {BATCH:,}, {PRESSES} presses, "
+                f"{args.workers} loaders, "
                 f"{'app role (row-level security)' if db.app_url else 'owner'}; "
                 f"started {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}, load {os.getloadavg()[0]:.1f}")
             migrate(db, tmp)
-            elapsed, stored, rolled = run_ingest(db, args.rows, log)
+            elapsed, stored, rolled = run_ingest(db, args.rows, args.workers, log)
             expected = expected_shots(args.rows)
             if stored != expected or rolled != expected:
                 log(f"WRONG: stored {stored:,} and rolled up {rolled:,} shots, expected {expected:,}")

@@ -174,19 +174,6 @@ def merge(anchor: Point | None, window: list[Point], new: list[Point]) -> Merge:
     return out
 
 
-def append(anchor: Point | None, new: list[Point]) -> Merge:
-    """The common case: new readings (sorted, unique) all later than the anchor, the chain's last point."""
-    out = Merge(inserts=new)
-    prev = anchor
-    for p in new:
-        if prev is None:
-            p.shots, p.step = 0, Step.FIRST
-        else:
-            p.shots, p.step = shots_between(prev.value, prev.t, p.value, p.t)
-        prev = p
-    return out
-
-
 @dataclass(frozen=True)
 class Mount:
     """A mould on a press from mounted_at until unmounted_at (None: still there)."""

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any, NamedTuple
 
 from data.counters import COUNTERS, MAX_COUNTER
@@ -96,17 +97,21 @@ class AgentInfo(NamedTuple):
     detail: str
 
 
-class CounterItem(NamedTuple):
-    """A counter reading that passed the form checks."""
+@dataclass
+class CounterBatch:
+    """Counter readings that passed the form checks, as columns (every reading of the batch, in order)."""
 
-    index: int
-    press: str
-    counter: str
-    ts: dt.datetime
-    t: float
-    value: int
-    mould: str | None
-    source: str
+    press: list[str]
+    counter: list[str]
+    ts: list[dt.datetime]  # aware, UTC
+    t: list[float]  # ts as epoch seconds
+    value: list[int]
+    mould: list[str | None]
+    source: list[str]
+    raw_ts: list[str]  # as sent (SQLite storage reuses a canonical ...Z string instead of formatting ts again)
+
+    def __len__(self) -> int:
+        return len(self.press)
 
 
 class SensorItem(NamedTuple):
@@ -193,20 +198,6 @@ def parse_agent(payload: dict) -> tuple[AgentInfo | None, list[ItemError]]:
     return AgentInfo(**values), []
 
 
-def _code(value: str, ok: set[str]) -> bool:
-    if CODE_RE.match(value):
-        ok.add(value)
-        return True
-    return False
-
-
-def _source(value: str, ok: set[str]) -> bool:
-    if SOURCE_RE.match(value):
-        ok.add(value)
-        return True
-    return False
-
-
 def _value_message(value: Any) -> str:
     if isinstance(value, float) and math.isnan(value):
         return "value is NaN: a counter must be a whole number"
@@ -215,7 +206,7 @@ def _value_message(value: Any) -> str:
     return "value must be a whole number from 0 to 2^64-1"
 
 
-def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterItem], AgentInfo | None, str]:
+def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[CounterBatch, AgentInfo | None, str]:
     """Check a counter batch's form: (readings, agent, unknown-mould policy), or BatchRejected."""
     items = _readings(payload)
     agent, errors = parse_agent(payload)
@@ -223,12 +214,52 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
     if policy not in UNKNOWN_MOULD_POLICIES:
         errors.append(ItemError(-1, "unknown_mould", "invalid_field",
                                 f"must be one of {', '.join(UNKNOWN_MOULD_POLICIES)}"))
-    out: list[CounterItem] = []
-    append, err = out.append, errors.append
     default_source = agent.kind if agent and SOURCE_RE.match(agent.kind or "") else "api"
+    batch = None if errors else _counter_columns(items, now, default_source)
+    if batch is None:  # something is off (or unusual, like a time zone other than UTC): check reading by reading
+        batch = _counter_items(items, now, default_source, errors)
+    return batch, agent, policy
+
+
+def _counter_columns(items: list, now: dt.datetime, default_source: str) -> CounterBatch | None:
+    """The whole batch checked column by column at C speed; None when any check fails (then the item-by-item
+    check finds and names the problems)."""
+    if not items:
+        return CounterBatch([], [], [], [], [], [], [], [])
+    if set(map(type, items)) != {dict} or not all(map(COUNTER_FIELDS.issuperset, items)):
+        return None
+    try:
+        press = list(map(itemgetter("press"), items))
+        value = list(map(itemgetter("value"), items))
+        raw_ts = list(map(itemgetter("ts"), items))
+    except KeyError:
+        return None
+    counter = list(map(methodcaller("get", "counter", "machine_cycle"), items))
+    mould = list(map(methodcaller("get", "mould"), items))
+    source = list(map(methodcaller("get", "source", default_source), items))
+    if (set(map(type, press)) != {str} or set(map(type, value)) != {int} or set(map(type, raw_ts)) != {str}
+            or not set(map(type, mould)) <= {str, type(None)} or set(map(type, source)) != {str}
+            or set(map(type, counter)) != {str}):
+        return None
+    codes = set(press) | set(mould)
+    codes.discard(None)
+    if (not all(map(CODE_RE.match, codes)) or not set(counter) <= set(COUNTERS) or min(value) < 0
+            or max(value) > MAX_COUNTER or not all(map(SOURCE_RE.match, set(source)))):
+        return None
+    try:
+        ts = list(map(dt.datetime.fromisoformat, raw_ts))
+    except ValueError:
+        return None
+    if set(map(attrgetter("tzinfo"), ts)) != {dt.UTC} or min(ts) < EARLIEST or max(ts) > now + MAX_FUTURE:
+        return None
+    return CounterBatch(press, counter, ts, list(map(dt.datetime.timestamp, ts)), value, mould, source, raw_ts)
+
+
+def _counter_items(items: list, now: dt.datetime, default_source: str, errors: list[ItemError]) -> CounterBatch:
+    """Check reading by reading, naming every problem; BatchRejected if there is any."""
+    out = CounterBatch([], [], [], [], [], [], [], [])
+    err = errors.append
     fields, counters, limit = COUNTER_FIELDS, COUNTERS, MAX_COUNTER
-    fromiso, utc, earliest, latest = dt.datetime.fromisoformat, dt.UTC, EARLIEST, now + MAX_FUTURE
-    new, codes_ok, sources_ok = tuple.__new__, set(), {"api", "opcua", "mqtt"}  # checked once per batch
     for i, item in enumerate(items):
         if type(item) is not dict:
             err(ItemError(i, "", "invalid_type", "each reading must be an object"))
@@ -238,7 +269,7 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
             continue
         ok = True
         press = item.get("press")
-        if type(press) is not str or (press not in codes_ok and not _code(press, codes_ok)):
+        if type(press) is not str or not CODE_RE.match(press):
             err(ItemError(i, "press", "invalid_field", "press must be a press code (1-32 letters, digits, - _ . : /)"))
             ok = False
         counter = item.get("counter", "machine_cycle")
@@ -250,32 +281,25 @@ def parse_counter_batch(payload: Any, now: dt.datetime) -> tuple[list[CounterIte
             err(ItemError(i, "value", "invalid_value", _value_message(value)))
             ok = False
         raw_ts = item.get("ts")
-        ts = None
-        if type(raw_ts) is str:
-            try:
-                ts = fromiso(raw_ts)
-            except ValueError:
-                pass
-        if ts is None or ts.tzinfo is None or not earliest <= ts <= latest:
-            ts, code, msg = parse_ts(raw_ts, now)  # the slow path says what is wrong
-            if ts is None:
-                err(ItemError(i, "ts", code, f"ts {msg}"))
-                ok = False
-        elif ts.tzinfo is not utc:
-            ts = ts.astimezone(utc)
+        ts, code, msg = parse_ts(raw_ts, now)
+        if ts is None:
+            err(ItemError(i, "ts", code, f"ts {msg}"))
+            ok = False
         mould = item.get("mould")
-        if mould is not None and (type(mould) is not str or (mould not in codes_ok and not _code(mould, codes_ok))):
+        if mould is not None and (type(mould) is not str or not CODE_RE.match(mould)):
             err(ItemError(i, "mould", "invalid_field", "mould must be a mould code (1-32 characters) or null"))
             ok = False
         source = item.get("source", default_source)
-        if type(source) is not str or (source not in sources_ok and not _source(source, sources_ok)):
+        if type(source) is not str or not SOURCE_RE.match(source):
             err(ItemError(i, "source", "invalid_field", "source must be a short lower-case name such as opcua"))
             ok = False
         if ok:
-            append(new(CounterItem, (i, press, counter, ts, ts.timestamp(), value, mould, source)))
+            for column, v in ((out.press, press), (out.counter, counter), (out.ts, ts), (out.t, ts.timestamp()),
+                              (out.value, value), (out.mould, mould), (out.source, source), (out.raw_ts, raw_ts)):
+                column.append(v)
     if errors:
         raise invalid(errors, len(items))
-    return out, agent, policy
+    return out
 
 
 def parse_sensor_batch(payload: Any, now: dt.datetime) -> tuple[list[SensorItem], AgentInfo | None]:

@@ -15,31 +15,47 @@ transaction, unless TimescaleDB's continuous aggregates keep the rollups (data/t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
+import re
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import bindparam, create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from config import get_config
 from data import timescale
-from data.counters import Merge, Mount, Point, append, dedupe, from_signed64, merge, mould_at, to_signed64
-from data.ingest_health import add_counts
-from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus, Press
+from data.counters import (
+    COUNTERS,
+    MAX_CYCLES_PER_SECOND,
+    SLACK,
+    Merge,
+    Mount,
+    Point,
+    dedupe,
+    from_signed64,
+    merge,
+    mould_at,
+    shots_between,
+    to_signed64,
+)
+from data.ingest_health import hour_of
+from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus
 from data.models.base import utcnow
-from data.readings import CounterItem, ItemError, invalid
+from data.readings import CounterBatch, ItemError, invalid
 
 logger = logging.getLogger(__name__)
 
 RAW_COLUMNS = ("site_id", "press_id", "ts", "counter", "value", "mould_id", "shots", "source", "received_at")
-PG_COPY_TYPES = ("int4", "int4", "timestamptz", "varchar", "int8", "int4", "int8", "varchar", "timestamptz")
-UNATTRIBUTED = 0  # a reading's mould while attributing: the press reported an unknown mould
 NEIGHBOUR_WINDOWS = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=31), None)
 
 _cr = CounterReading.__table__
@@ -91,33 +107,33 @@ def ingest_session() -> Iterator[Session]:
 
 # -- references ---------------------------------------------------------------------------------------------
 
-def _codes(conn: Connection, model: Any, site_id: int, codes: set[str]) -> dict[str, int]:
-    if not codes:
-        return {}
-    t = model.__table__
-    stmt = select(t.c.code, t.c.id).where(t.c.site_id == site_id, t.c.code.in_(bindparam("codes", expanding=True)))
-    return dict(conn.execute(stmt, {"codes": sorted(codes)}).all())
-
-
-def _resolve(conn: Connection, site_id: int, items: list[CounterItem], policy: str
-             ) -> tuple[dict[str, int], dict[str, int], list[ItemError]]:
-    """Press and mould ids by code; unknown presses (and moulds, unless policy says otherwise) are errors."""
-    presses = _codes(conn, Press, site_id, {i.press for i in items})
-    moulds = _codes(conn, Mould, site_id, {i.mould for i in items if i.mould is not None})
+def _resolve(conn: Connection, site_id: int, batch: CounterBatch, policy: str
+             ) -> tuple[dict[str, int], dict[str, tuple[int, int | None]], list[ItemError]]:
+    """Press ids and (mould id, press it is on) by code; unknown presses (and moulds, unless policy says
+    otherwise) are errors."""
+    ops = _Ops.for_connection(conn)
+    press_codes = set(batch.press)
+    mould_codes = set(batch.mould)
+    mould_codes.discard(None)
+    press_rows, mould_rows = ops.resolve(site_id, press_codes, mould_codes)
+    presses = {code: press_id for code, press_id, _x in press_rows}
+    moulds = {code: (mould_id, on_press) for code, mould_id, on_press in mould_rows}
     errors, unattributed = [], []
-    for i in items:
-        if i.press not in presses:
-            errors.append(ItemError(i.index, "press", "unknown_press",
-                                    f"unknown press {i.press!r} at this site: add it under Manage, or correct the "
-                                    "press code the edge process sends"))
-        if i.mould is not None and i.mould not in moulds:
-            target = errors if policy == "reject" else unattributed
-            target.append(ItemError(i.index, "mould", "unknown_mould",
-                                    f"unknown mould {i.mould!r} at this site (reported by press {i.press}): register "
-                                    "the mould or correct its MouldId on the press" +
-                                    ("" if policy == "reject" else "; shots counted for the press without a mould")))
+    if press_codes - presses.keys() or mould_codes - moulds.keys():  # name each reading that refers to them
+        for k, (press, mould) in enumerate(zip(batch.press, batch.mould, strict=True)):
+            if press not in presses:
+                errors.append(ItemError(k, "press", "unknown_press",
+                                        f"unknown press {press!r} at this site: add it under Manage, or correct "
+                                        "the press code the edge process sends"))
+            if mould is not None and mould not in moulds:
+                target = errors if policy == "reject" else unattributed
+                target.append(ItemError(k, "mould", "unknown_mould",
+                                        f"unknown mould {mould!r} at this site (reported by press {press}): "
+                                        "register the mould or correct its MouldId on the press" +
+                                        ("" if policy == "reject" else
+                                         "; shots counted for the press without a mould")))
     if errors:
-        raise invalid(errors, len(items))
+        raise invalid(errors, len(batch))
     return presses, moulds, unattributed
 
 
@@ -155,14 +171,12 @@ def _neighbourhood(conn: Connection, press_id: int, counter: str, lo: dt.datetim
 
 def mount_history(conn: Connection, press_ids: set[int], since: dt.datetime) -> dict[int, list[Mount]]:
     """Mountings of these presses still open or ended after since, newest first, by press."""
-    mm = MouldMount.__table__
-    stmt = (select(mm.c.press_id, mm.c.mould_id, mm.c.mounted_at, mm.c.unmounted_at)
-            .where(mm.c.press_id.in_(bindparam("p", expanding=True)),
-                   (mm.c.unmounted_at.is_(None)) | (mm.c.unmounted_at > since))
-            .order_by(mm.c.mounted_at.desc()))
     out: dict[int, list[Mount]] = defaultdict(list)
-    for press_id, mould_id, start, end in conn.execute(stmt, {"p": sorted(press_ids)}):
-        out[press_id].append(Mount(mould_id, start, end))
+    if not press_ids:
+        return out
+    ops = _Ops.for_connection(conn)
+    for press_id, mould_id, start, end in ops.mounts(sorted(press_ids), since):
+        out[press_id].append(Mount(mould_id, ops.read_ts(start), ops.read_ts(end)))
     return out
 
 
@@ -190,38 +204,93 @@ def _remount(session: Session, press_id: int, mould_id: int, at: dt.datetime, so
     return True
 
 
-def _attribute(session: Session, conn: Connection, groups: dict[tuple[int, str], list[Point]],
-               states: dict[tuple[int, str], Point | None]) -> int:
-    """Give every new reading a mould: its own MouldId, else the mounting history (updated by MouldId changes)."""
-    press_ids = {p for p, _c in groups}
-    since = min(pts[0].ts for pts in groups.values())
-    mounts = mount_history(conn, press_ids, since)
+@dataclass
+class _Sorted:
+    """The batch's columns in (press, counter, time) order, and where each counter's readings are."""
+
+    groups: list[tuple[tuple[int, str], int, int]]  # ((press id, counter), first row, end row)
+    press: np.ndarray
+    t: np.ndarray
+    ts: list[dt.datetime]
+    raw_ts: list[str]
+    value: list[int]
+    mould: list[str | None]
+    source: list[str]
+    strict: np.ndarray  # each row later than the one before it in its group (True at group starts)
+
+
+def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
+    n = len(batch)
+    pid = np.fromiter(map(presses.__getitem__, batch.press), dtype=np.int64, count=n)
+    cix = np.fromiter(map(COUNTERS.index, batch.counter), dtype=np.int64, count=n)
+    t = np.array(batch.t, dtype=np.float64)
+    order = np.lexsort((t, cix, pid))
+    key = pid[order] * len(COUNTERS) + cix[order]
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(key[1:], key[:-1], out=new_group[1:])
+    starts = np.flatnonzero(new_group).tolist()
+    ends = [*starts[1:], n]
+    t = t[order]
+    strict = new_group.copy()
+    strict[1:] |= t[1:] > t[:-1]
+    pid = pid[order]
+    groups = [((int(pid[a]), COUNTERS[int(key[a]) % len(COUNTERS)]), a, b) for a, b in zip(starts, ends, strict=True)]
+    take = itemgetter(*order.tolist()) if n > 1 else (lambda column: (column[0],))
+    return _Sorted(groups, pid, t, *(list(take(c)) for c in (batch.ts, batch.raw_ts, batch.value, batch.mould,
+                                                              batch.source)), strict)
+
+
+def _attribute(session: Session, conn: Connection, rows: _Sorted, states: dict[tuple[int, str], Point | None],
+               mould_ids: dict[str, tuple[int, int | None]]) -> tuple[list[int | None], int]:
+    """The mould of every reading (in sorted order): its own MouldId, else the mounting history, which a MouldId
+    change updates. Returns the moulds and how many mountings changed."""
+    # The history matters for readings without a MouldId, and where a MouldId is not the mould the press has on
+    # now (a mould change, or a late reading); usually it is, and the history need not be read at all.
+    codes_of = {key: set(rows.mould[a:b]) for key, a, b in rows.groups}
+    need = {key[0] for key, codes in codes_of.items()
+            if None in codes or any(mould_ids.get(c, (None, None))[1] != key[0] for c in codes)}
+    mounts = mount_history(conn, need, min(rows.ts[a] for _k, a, _b in rows.groups))
     changes = 0
-    for (press_id, counter), points in sorted(groups.items()):
+    out: list[int | None] = [None] * len(rows.ts)
+    for key, a, b in rows.groups:
+        press_id = key[0]
         history = mounts.get(press_id, [])
         newest_start = history[0].mounted_at if history else None
-        last = states.get((press_id, counter))
+        last = states.get(key)
+        codes = codes_of[key]
+        if len(codes) == 1 and None not in codes:  # the common case: one MouldId all through the batch
+            mould_id, on_press = mould_ids.get(next(iter(codes)), (None, None))
+            out[a:b] = [mould_id] * (b - a)
+            first, t0 = rows.ts[a], float(rows.t[a])
+            if on_press != press_id and mould_id is not None and mould_at(history, first) != mould_id and \
+                    (newest_start is None or first >= newest_start) and (last is None or t0 >= last.t) and \
+                    _remount(session, press_id, mould_id, first, rows.source[a]):
+                if history and history[0].unmounted_at is None:
+                    history[0] = Mount(history[0].mould_id, history[0].mounted_at, first)
+                history.insert(0, Mount(mould_id, first, None))
+                changes += 1
+            continue
         checked = None  # the explicit mould last compared with the history (MouldIds rarely change)
-        for p in points:
-            mould_id = p.mould_id
-            if mould_id is None:
-                p.mould_id = mould_at(history, p.ts)
+        for k in range(a, b):
+            ts, code = rows.ts[k], rows.mould[k]
+            if code is None:
+                out[k] = mould_at(history, ts)
                 continue
-            if mould_id == UNATTRIBUTED:  # the press named a mould nobody registered: count it for no mould
-                p.mould_id = None
-                continue
-            if mould_id == checked:
+            mould_id = mould_ids.get(code, (None, None))[0]
+            out[k] = mould_id  # None: the press named a mould nobody registered; the shots count for no mould
+            if mould_id is None or mould_id == checked:
                 continue
             checked = mould_id
-            is_latest = (newest_start is None or p.ts >= newest_start) and (last is None or p.t >= last.t)
-            if mould_at(history, p.ts) != mould_id and is_latest and _remount(session, press_id, mould_id, p.ts,
-                                                                              p.source):
+            is_latest = (newest_start is None or ts >= newest_start) and (last is None or float(rows.t[k]) >= last.t)
+            if mould_at(history, ts) != mould_id and is_latest and _remount(session, press_id, mould_id, ts,
+                                                                            rows.source[k]):
                 if history and history[0].unmounted_at is None:
-                    history[0] = Mount(history[0].mould_id, history[0].mounted_at, p.ts)
-                history.insert(0, Mount(mould_id, p.ts, None))
-                newest_start = p.ts
+                    history[0] = Mount(history[0].mould_id, history[0].mounted_at, ts)
+                history.insert(0, Mount(mould_id, ts, None))
+                newest_start = ts
                 changes += 1
-    return changes
+    return out, changes
 
 
 # -- writes -------------------------------------------------------------------------------------------------
@@ -235,6 +304,31 @@ def _dialect_insert(conn: Connection):
 
 
 _copy_allowed: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+HOT_TABLES = ("counter_state", "moulds", "shots_hourly", "shots_daily", "ingest_counts")
+VACUUM_EVERY_S = 15.0
+_last_vacuum: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
+
+
+def maintain(session: Session) -> None:
+    """After a committed batch: now and then vacuum the few rows every batch updates (a counter's state, its
+    mould, the current rollups). Autovacuum visits a database about once a minute; a burst (a spool replayed
+    after an outage) updates those rows thousands of times in that minute. Needs the owner's rights (the
+    INGEST_DATABASE_URL role); the app role leaves it to autovacuum."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return
+    now = time.monotonic()
+    if now - _last_vacuum.get(engine, 0.0) < VACUUM_EVERY_S:
+        return
+    _last_vacuum[engine] = now
+    with engine.connect() as conn:
+        if not copy_allowed(conn):
+            return
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            conn.exec_driver_sql(f"VACUUM (SKIP_LOCKED) {', '.join(HOT_TABLES)}")
+        except Exception:  # maintenance must never fail a batch that is already stored
+            logger.warning("Vacuuming the ingest tables failed", exc_info=True)
 
 
 def copy_allowed(conn: Connection) -> bool:
@@ -268,29 +362,77 @@ class _Ops:
         return value
 
 
-def _columns(rows: list[tuple]) -> tuple[list, ...]:
-    """Rows as one list per column (the arrays unnest() takes)."""
-    return tuple(map(list, zip(*rows, strict=True)))
+def _array(values: list) -> str:
+    """A PostgreSQL array literal: numbers, timestamps, dates, and plain words (codes); None as NULL."""
+    if not values:
+        return "{}"
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, int) and None not in values:
+        return "{" + ",".join(map(str, values)) + "}"
+    if isinstance(first, str):
+        plain = "".join(values)
+        if '"' in plain or "\\" in plain:  # codes and names never have them; escape anyway if they do
+            values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+        return '{"' + '","'.join(values) + '"}'
+    text = [("NULL" if v is None else v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v))
+            for v in values]
+    return "{" + ",".join(text) + "}"
+
+
+def _columns(rows: list[tuple]) -> tuple[str, ...]:
+    """Rows as one array literal per column (the arrays unnest() takes)."""
+    return tuple(map(_array, map(list, zip(*rows, strict=True))))
 
 
 class _PostgresOps(_Ops):
-    def lock_states(self, site_id: int, keys: list[tuple[int, str]]) -> list[tuple]:
-        presses, counters = [k[0] for k in keys], [k[1] for k in keys]
-        with self.raw.cursor() as cur:
-            cur.execute("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
-                        "SELECT p, c, %s, 0, 0 FROM unnest(%s::int[], %s::text[]) AS u(p, c) ON CONFLICT DO NOTHING",
-                        (site_id, presses, counters))
-            cur.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
-                        "WHERE (press_id, counter) IN (SELECT * FROM unnest(%s::int[], %s::text[])) "
-                        "ORDER BY press_id, counter FOR UPDATE", (presses, counters))
-            return cur.fetchall()
+    """Each step's statements go in one pipeline: a round trip per step, not per statement. Arrays travel as
+    array literals built with str.join (psycopg's per-element list adapters cost more than the statement)."""
+
+    def _pipeline(self, statements: list[tuple[str, tuple]]) -> list[list[tuple] | None]:
+        cursors = []
+        with self.raw.pipeline():
+            for sql, params in statements:
+                cur = self.raw.cursor()
+                cur.execute(sql, params)
+                cursors.append(cur)
+        out = [cur.fetchall() if cur.description is not None else None for cur in cursors]
+        for cur in cursors:
+            cur.close()
+        return out
+
+    def resolve(self, site_id: int, presses: set[str], moulds: set[str]) -> tuple[list[tuple], list[tuple]]:
+        found = self._pipeline([
+            ("SELECT code, id, NULL FROM presses WHERE site_id = %s AND code = ANY(%s::text[])",
+             (site_id, _array(sorted(presses)))),
+            ("SELECT code, id, current_press_id FROM moulds WHERE site_id = %s AND code = ANY(%s::text[])",
+             (site_id, _array(sorted(moulds)))),
+        ])
+        return found[0], found[1]
+
+    def mounts(self, press_ids: list[int], since: dt.datetime) -> list[tuple]:
+        return self._pipeline([("SELECT press_id, mould_id, mounted_at, unmounted_at FROM mould_mounts "
+                                "WHERE press_id = ANY(%s::int[]) AND (unmounted_at IS NULL OR unmounted_at > %s) "
+                                "ORDER BY mounted_at DESC", (_array(press_ids), since))])[0]
+
+    def lock(self, site_id: int, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+        presses, counters = _array([k[0] for k in keys]), _array([k[1] for k in keys])
+        found = self._pipeline([
+            ("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
+             "SELECT p, c, %s, 0, 0 FROM unnest(%s::int[], %s::text[]) AS u(p, c) ON CONFLICT DO NOTHING",
+             (site_id, presses, counters)),
+            ("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
+             "WHERE (press_id, counter) IN (SELECT * FROM unnest(%s::int[], %s::text[])) "
+             "ORDER BY press_id, counter FOR UPDATE", (presses, counters)),
+            ("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE",
+             (_array(mould_ids),)),
+        ])
+        return found[1], found[2]
 
     def lock_moulds(self, ids: list[int]) -> list[tuple]:
-        with self.raw.cursor() as cur:
-            cur.execute("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE", (ids,))
-            return cur.fetchall()
+        return self._pipeline([("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE",
+                                (_array(ids),))])[0]
 
-    def insert_raw(self, rows: list[tuple]) -> None:
+    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
         cols = ", ".join(RAW_COLUMNS)
         target = "counter_readings"
         with self.raw.cursor() as cur:
@@ -299,38 +441,40 @@ class _PostgresOps(_Ops):
                             "(LIKE counter_readings) ON COMMIT DELETE ROWS")
                 target = "counter_readings_staging"
             with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(PG_COPY_TYPES)
-                write = copy.write_row
-                for r in rows:
-                    write(r)
+                copy.write(copy_binary(site_id, received_at, raw))
             if target != "counter_readings":
                 cur.execute(f"INSERT INTO counter_readings ({cols}) SELECT {cols} FROM {target}")
                 cur.execute(f"TRUNCATE {target}")
 
-    def upsert_rollups(self, site_id: int, hourly: list[tuple], daily: list[tuple]) -> None:
-        with self.raw.cursor() as cur:
-            for table, key, cast, rows in (("shots_hourly", "bucket", "timestamptz", hourly),
-                                           ("shots_daily", "day", "date", daily)):
-                cur.execute(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
-                            f"SELECT %s, p, m, k, s FROM unnest(%s::int[], %s::int[], %s::{cast}[], %s::bigint[]) "
-                            f"AS u(p, m, k, s) ON CONFLICT (press_id, mould_id, {key}) "
-                            f"DO UPDATE SET shots = {table}.shots + EXCLUDED.shots", (site_id, *_columns(rows)))
-
-    def update_moulds(self, rows: list[tuple]) -> None:
-        with self.raw.cursor() as cur:
-            cur.execute("UPDATE moulds SET lifetime_shots = moulds.lifetime_shots + u.l, "
-                        "shots_since_pm = moulds.shots_since_pm + u.s "
-                        "FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS u(id, l, s) WHERE moulds.id = u.id",
-                        _columns(rows))
-
-    def update_states(self, rows: list[tuple]) -> None:
-        with self.raw.cursor() as cur:
-            cur.execute("UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
-                        "last_received_at = u.r, readings = counter_state.readings + u.n, "
-                        "shots = counter_state.shots + u.s FROM unnest(%s::int[], %s::text[], %s::timestamptz[], "
-                        "%s::bigint[], %s::int[], %s::timestamptz[], %s::bigint[], %s::bigint[]) "
-                        "AS u(p, c, ts, v, m, r, n, s) "
-                        "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c", _columns(rows))
+    def write(self, site_id: int, hourly: list[tuple], daily: list[tuple], moulds: list[tuple], states: list[tuple],
+              counts: list[tuple]) -> None:
+        statements = []
+        for table, key, from_number, rows in (("shots_hourly", "bucket", "to_timestamp(k * 3600)", hourly),
+                                              ("shots_daily", "day", "DATE '1970-01-01' + k", daily)):
+            if rows:
+                statements.append((f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
+                                   f"SELECT %s, p, m, {from_number}, s FROM unnest(%s::int[], %s::int[], %s::int[], "
+                                   f"%s::bigint[]) AS u(p, m, k, s) ON CONFLICT (press_id, mould_id, {key}) "
+                                   f"DO UPDATE SET shots = {table}.shots + EXCLUDED.shots", (site_id, *_columns(rows))))
+        if moulds:
+            statements.append(("UPDATE moulds SET lifetime_shots = moulds.lifetime_shots + u.l, "
+                               "shots_since_pm = moulds.shots_since_pm + u.s "
+                               "FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS u(id, l, s) "
+                               "WHERE moulds.id = u.id", _columns(moulds)))
+        if states:
+            statements.append(("UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
+                               "last_received_at = u.r, readings = counter_state.readings + u.n, "
+                               "shots = counter_state.shots + u.s FROM unnest(%s::int[], %s::text[], "
+                               "%s::timestamptz[], %s::bigint[], %s::int[], %s::timestamptz[], %s::bigint[], "
+                               "%s::bigint[]) AS u(p, c, ts, v, m, r, n, s) "
+                               "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c", _columns(states)))
+        if counts:
+            statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, n) "
+                               "SELECT * FROM unnest(%s::timestamptz[], %s::int[], %s::text[], %s::text[], "
+                               "%s::text[], %s::bigint[]) ON CONFLICT (hour, site_id, stream, outcome, reason) "
+                               "DO UPDATE SET n = ingest_counts.n + EXCLUDED.n", _columns(counts)))
+        if statements:
+            self._pipeline(statements)
 
 
 class _SqliteOps(_Ops):
@@ -340,41 +484,131 @@ class _SqliteOps(_Ops):
     def read_ts(self, value: Any) -> dt.datetime | None:
         return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
-    def lock_states(self, site_id: int, keys: list[tuple[int, str]]) -> list[tuple]:
+    def _codes(self, table: str, extra: str, site_id: int, codes: set[str]) -> list[tuple]:
+        if not codes:
+            return []
+        return self.raw.execute(f"SELECT code, id, {extra} FROM {table} WHERE site_id = ? AND code IN "
+                                f"({', '.join('?' * len(codes))})", (site_id, *sorted(codes))).fetchall()
+
+    def resolve(self, site_id: int, presses: set[str], moulds: set[str]) -> tuple[list[tuple], list[tuple]]:
+        return (self._codes("presses", "NULL", site_id, presses),
+                self._codes("moulds", "current_press_id", site_id, moulds))
+
+    def mounts(self, press_ids: list[int], since: dt.datetime) -> list[tuple]:
+        return self.raw.execute("SELECT press_id, mould_id, mounted_at, unmounted_at FROM mould_mounts "
+                                f"WHERE press_id IN ({', '.join('?' * len(press_ids))}) "
+                                "AND (unmounted_at IS NULL OR unmounted_at > ?) ORDER BY mounted_at DESC",
+                                (*press_ids, _sqlite_ts(since))).fetchall()
+
+    def lock(self, site_id: int, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
         # The insert takes SQLite's write lock first, so what is read next cannot change before the commit.
         self.raw.executemany("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
                              "VALUES (?, ?, ?, 0, 0) ON CONFLICT DO NOTHING", [(p, c, site_id) for p, c in keys])
         wanted = set(keys)
-        rows = self.raw.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
-                                f"WHERE press_id IN ({', '.join('?' * len({k[0] for k in keys}))})",
-                                sorted({k[0] for k in keys})).fetchall()
-        return [r for r in rows if (r[0], r[1]) in wanted]
+        press_ids = sorted({k[0] for k in keys})
+        states = self.raw.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
+                                  f"WHERE press_id IN ({', '.join('?' * len(press_ids))})", press_ids).fetchall()
+        return [r for r in states if (r[0], r[1]) in wanted], self.lock_moulds(mould_ids)
 
     def lock_moulds(self, ids: list[int]) -> list[tuple]:
+        if not ids:
+            return []
         return self.raw.execute(f"SELECT id, last_pm_at FROM moulds WHERE id IN ({', '.join('?' * len(ids))})",
                                 ids).fetchall()
 
-    def insert_raw(self, rows: list[tuple]) -> None:
+    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
+        rows = zip(itertools.repeat(site_id), raw.press, raw.ts_text, raw.counter, raw.value,
+                   [m or None for m in raw.mould], raw.shots, raw.source, itertools.repeat(_sqlite_ts(received_at)))
         self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def upsert_rollups(self, site_id: int, hourly: list[tuple], daily: list[tuple]) -> None:
-        for table, key, rows in (("shots_hourly", "bucket", [(p, m, _sqlite_ts(b), s) for p, m, b, s in hourly]),
-                                 ("shots_daily", "day", [(p, m, d.isoformat(), s) for p, m, d, s in daily])):
+    def write(self, site_id: int, hourly: list[tuple], daily: list[tuple], moulds: list[tuple], states: list[tuple],
+              counts: list[tuple]) -> None:
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        for table, key, rows in (
+            ("shots_hourly", "bucket", [(p, m, _sqlite_ts(epoch + dt.timedelta(hours=h)), s) for p, m, h, s in hourly]),
+            ("shots_daily", "day", [(p, m, (epoch + dt.timedelta(days=d)).date().isoformat(), s)
+                                    for p, m, d, s in daily]),
+        ):
             self.raw.executemany(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
-                                 f"VALUES ({site_id}, ?, ?, ?, ?) ON CONFLICT (press_id, mould_id, {key}) "
+                                 f"VALUES ({int(site_id)}, ?, ?, ?, ?) ON CONFLICT (press_id, mould_id, {key}) "
                                  f"DO UPDATE SET shots = shots + excluded.shots", rows)
-
-    def update_moulds(self, rows: list[tuple]) -> None:
         self.raw.executemany("UPDATE moulds SET lifetime_shots = lifetime_shots + ?, "
                              "shots_since_pm = shots_since_pm + ? WHERE id = ?",
-                             [(life, since, m) for m, life, since in rows])
-
-    def update_states(self, rows: list[tuple]) -> None:
+                             [(life, since, m) for m, life, since in moulds])
         self.raw.executemany("UPDATE counter_state SET last_ts = ?, last_value = ?, last_mould_id = ?, "
                              "last_received_at = ?, readings = readings + ?, shots = shots + ? "
                              "WHERE press_id = ? AND counter = ?",
-                             [(_sqlite_ts(ts), v, m, _sqlite_ts(r), n, sh, p, c) for p, c, ts, v, m, r, n, sh in rows])
+                             [(_sqlite_ts(ts), v, m, _sqlite_ts(r), n, shots, p, c)
+                              for p, c, ts, v, m, r, n, shots in states])
+        self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, n) "
+                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason) "
+                             "DO UPDATE SET n = n + excluded.n",
+                             [(_sqlite_ts(h), *rest) for h, *rest in counts])
+
+
+@dataclass
+class _RawColumns:
+    """The batch's new raw readings, column by column (mould 0: none; value as signed 64-bit)."""
+
+    press: list[int] = field(default_factory=list)
+    t: list[float] = field(default_factory=list)
+    ts_text: list[str] = field(default_factory=list)  # SQLite's stored form of each time
+    counter: list[str] = field(default_factory=list)
+    value: list[int] = field(default_factory=list)
+    mould: list[int] = field(default_factory=list)
+    shots: list[int] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.press)
+
+
+PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL counts timestamps from 2000-01-01 UTC
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+COPY_TRAILER = b"\xff\xff"
+
+
+def copy_binary(site_id: int, received_at: dt.datetime, raw: _RawColumns) -> bytes:
+    """The rows in PostgreSQL's binary COPY format for RAW_COLUMNS, built column-wise with numpy: rows of one
+    (counter, source, mould or none) shape are fixed-width records, so each shape is one array."""
+    counter_names = sorted(set(raw.counter))
+    source_names = sorted(set(raw.source))
+    counter_ix = np.fromiter(map({n: i for i, n in enumerate(counter_names)}.__getitem__, raw.counter), np.int64,
+                             len(raw))
+    source_ix = np.fromiter(map({n: i for i, n in enumerate(source_names)}.__getitem__, raw.source), np.int64,
+                            len(raw))
+    mould = np.array(raw.mould, dtype=np.int64)
+    shape = (counter_ix * len(source_names) + source_ix) * 2 + (mould != 0)
+    press = np.array(raw.press, dtype=np.int64)
+    ts_us = np.rint(np.array(raw.t, dtype=np.float64) * 1e6).astype(np.int64) - PG_EPOCH_US
+    value = np.array(raw.value, dtype=np.int64)
+    shots = np.array(raw.shots, dtype=np.int64)
+    received = round(received_at.timestamp() * 1e6) - PG_EPOCH_US
+    out = [COPY_SIGNATURE]
+    for code in np.unique(shape).tolist():
+        rows = np.flatnonzero(shape == code)
+        has_mould = bool(code % 2)
+        counter = counter_names[code // 2 // len(source_names)].encode()
+        source = source_names[code // 2 % len(source_names)].encode()
+        fields = [("n", ">i2"), ("l1", ">i4"), ("site", ">i4"), ("l2", ">i4"), ("press", ">i4"), ("l3", ">i4"),
+                  ("ts", ">i8"), ("l4", ">i4"), ("counter", f"S{len(counter)}"), ("l5", ">i4"), ("value", ">i8"),
+                  ("l6", ">i4"), *([("mould", ">i4")] if has_mould else []), ("l7", ">i4"), ("shots", ">i8"),
+                  ("l8", ">i4"), ("source", f"S{len(source)}"), ("l9", ">i4"), ("received", ">i8")]
+        rec = np.zeros(len(rows), dtype=np.dtype(fields))
+        rec["n"] = len(RAW_COLUMNS)
+        rec["l1"] = rec["l2"] = rec["l6"] = 4
+        rec["l3"] = rec["l5"] = rec["l7"] = rec["l9"] = 8
+        rec["l4"], rec["l8"] = len(counter), len(source)
+        rec["site"], rec["counter"], rec["source"], rec["received"] = site_id, counter, source, received
+        rec["press"], rec["ts"], rec["value"], rec["shots"] = press[rows], ts_us[rows], value[rows], shots[rows]
+        if has_mould:
+            rec["mould"] = mould[rows]
+        else:
+            rec["l6"] = -1  # NULL
+        out.append(rec.tobytes())
+    out.append(COPY_TRAILER)
+    return b"".join(out)
 
 
 class _Tally:
@@ -382,41 +616,132 @@ class _Tally:
 
     def __init__(self, ops: _Ops, site_id: int, received_at: dt.datetime,
                  last_pm: dict[int, dt.datetime | None]) -> None:
-        self.site_id, self.last_pm = site_id, last_pm
-        self.ts = ops.ts
-        self.received = ops.ts(received_at)
-        self.rows: list[tuple] = []
+        self.site_id = site_id
+        self.sqlite = isinstance(ops, _SqliteOps)
+        self.pm_t = {m: (pm.timestamp() if pm is not None else float("-inf")) for m, pm in last_pm.items()}
+        self.raw = _RawColumns()
         self.hourly: dict[tuple[int, int, int], int] = defaultdict(int)
         self.lifetime: dict[int, int] = defaultdict(int)
         self.since_pm: dict[int, int] = defaultdict(int)
 
     def insert(self, press_id: int, counter: str, p: Point) -> None:
         """A new raw reading, and its shots."""
-        self.rows.append((self.site_id, press_id, self.ts(p.ts), counter, to_signed64(p.value), p.mould_id, p.shots,
-                          p.source, self.received))
+        raw = self.raw
+        raw.press.append(press_id)
+        raw.t.append(p.t)
+        if self.sqlite:
+            raw.ts_text.append(_sqlite_ts(p.ts))
+        raw.counter.append(counter)
+        raw.value.append(to_signed64(p.value))
+        raw.mould.append(p.mould_id or 0)
+        raw.shots.append(p.shots)
+        raw.source.append(p.source)
         if p.shots:
-            self.add(press_id, p.mould_id, p.ts, p.t, p.shots)
+            self.add(press_id, p.mould_id, p.t, p.shots)
 
-    def add(self, press_id: int, mould_id: int | None, ts: dt.datetime, t: float, shots: int) -> None:
-        """Shots (or a correction) counted at ts for a press and mould."""
+    def add(self, press_id: int, mould_id: int | None, t: float, shots: int) -> None:
+        """Shots (or a correction) counted at t (epoch seconds) for a press and mould."""
         self.hourly[(press_id, mould_id or 0, int(t // 3600))] += shots
         if mould_id:
             self.lifetime[mould_id] += shots
-            pm = self.last_pm.get(mould_id)
-            if pm is None or ts > pm:
+            if t > self.pm_t[mould_id]:
                 self.since_pm[mould_id] += shots
 
+    def append_runs(self, rows: _Sorted, fast: list[tuple[tuple[int, str], int, int]], moulds: list[int | None],
+                    states: dict[tuple[int, str], Point | None]) -> dict[tuple[int, str], int]:
+        """The common case, vectorised: counters whose new readings all come after their last one. The same rule
+        as data.counters.shots_between (which decides every case but a plain increase); raw rows, rollups and
+        mould sums for all of them at once. Returns the shots added per counter."""
+        everything = len(fast) == len(rows.groups)  # the usual case: no late readings in the batch
+        idx = np.arange(len(rows.ts)) if everything else np.concatenate([np.arange(a, b) for _k, a, b in fast])
+        pick = idx.tolist()
+        take = (lambda column: list(column)) if everything else (lambda column: [column[k] for k in pick])  # noqa: E731
+        t = rows.t[idx]
+        v = np.array(take(rows.value), dtype=np.uint64)
+        prev, prev_t = np.empty_like(v), np.empty_like(t)
+        prev[1:], prev_t[1:] = v[:-1], t[:-1]
+        has_prev = np.ones(len(idx), dtype=bool)
+        pos = 0
+        for key, a, b in fast:
+            last = states.get(key)
+            if last is None:
+                has_prev[pos] = False
+            else:
+                prev[pos], prev_t[pos] = last.value, last.t
+            pos += b - a
+        diff = v - prev  # modulo 2^64: right wherever v >= prev
+        plain = has_prev & (v >= prev) & (diff <= SLACK + (t - prev_t) * MAX_CYCLES_PER_SECOND)
+        shots = np.where(plain, diff, 0).astype(np.int64)
+        for k in np.flatnonzero(has_prev & ~plain).tolist():  # resets, wraps, implausible jumps
+            shots[k] = shots_between(int(prev[k]), float(prev_t[k]), int(v[k]), float(t[k]))[0]
+        mould = np.array([m or 0 for m in take(moulds)], dtype=np.int64)
+        self._sum_fast(rows.press[idx], mould, t, shots)
+        raw = self.raw
+        for (press_id, counter), a, b in fast:
+            raw.press += [press_id] * (b - a)
+            raw.counter += [counter] * (b - a)
+        raw.t += t.tolist()
+        if self.sqlite:
+            raw.ts_text += _sqlite_texts(take(rows.raw_ts), take(rows.ts))
+        raw.value += v.view(np.int64).tolist()
+        raw.mould += mould.tolist()
+        raw.shots += shots.tolist()
+        raw.source += take(rows.source)
+        sums = np.add.reduceat(shots, np.cumsum([0] + [b - a for _k, a, b in fast[:-1]]))
+        return {key: int(n) for (key, _a, _b), n in zip(fast, sums.tolist(), strict=True)}
+
+    def _sum_fast(self, press: np.ndarray, mould: np.ndarray, t: np.ndarray, shots: np.ndarray) -> None:
+        counted = shots != 0
+        if not counted.any():
+            return
+        press, mould, t, shots = press[counted], mould[counted], t[counted], shots[counted]
+        hour = (t // 3600).astype(np.int64)
+        keys, inverse = np.unique((press << 42) | (mould << 21) | hour, return_inverse=True)
+        for key, n in zip(keys.tolist(), np.bincount(inverse, weights=shots).tolist(), strict=True):
+            self.hourly[(key >> 42, (key >> 21) & 0x1FFFFF, key & 0x1FFFFF)] += int(n)
+        ids, inverse = np.unique(mould, return_inverse=True)
+        pm = np.array([self.pm_t.get(m, float("inf")) for m in ids.tolist()])[inverse]
+        life = np.bincount(inverse, weights=shots).tolist()
+        since = np.bincount(inverse, weights=np.where(t > pm, shots, 0)).tolist()
+        for m, n, s in zip(ids.tolist(), life, since, strict=True):
+            if m:
+                self.lifetime[m] += int(n)
+                self.since_pm[m] += int(s)
+
     def rollups(self) -> tuple[list[tuple], list[tuple]]:
-        """Hourly and daily rows (press, mould, bucket or day, shots), zero sums left out."""
-        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        """Hourly and daily rows (press, mould, hours or days since 1970-01-01, shots), zero sums left out."""
         daily: dict[tuple[int, int, int], int] = defaultdict(int)
         hourly = []
         for (press_id, mould_id, hour), shots in sorted(self.hourly.items()):
             if shots:
-                hourly.append((press_id, mould_id, epoch + dt.timedelta(hours=hour), shots))
+                hourly.append((press_id, mould_id, hour, shots))
                 daily[(press_id, mould_id, hour // 24)] += shots
-        return hourly, [(p, m, (epoch + dt.timedelta(days=d)).date(), n) for (p, m, d), n in sorted(daily.items())
-                        if n]
+        return hourly, [(p, m, d, n) for (p, m, d), n in sorted(daily.items()) if n]
+
+
+CANONICAL_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?Z\n)*")
+
+
+def _sqlite_texts(raws: list[str], times: list[dt.datetime]) -> list[str]:
+    """_sqlite_text for a whole column: canonical UTC strings (as the edge processes send) are rewritten in one
+    pass over the joined column."""
+    joined = "\n".join(raws) + "\n"
+    if CANONICAL_TIMES.fullmatch(joined):
+        texts = joined[:-1].replace("T", " ").replace("Z", "").split("\n")
+        return [x if len(x) == 26 else x + ".000000" for x in texts]
+    return [_sqlite_text(r, ts) for r, ts in zip(raws, times, strict=True)]
+
+
+def _sqlite_text(raw: str, ts: dt.datetime) -> str:
+    """SQLite's stored form of a timestamp sent as canonical UTC (YYYY-MM-DDTHH:MM:SS[.ffffff]Z) without
+    formatting the datetime again; other forms through _sqlite_ts."""
+    n = len(raw)
+    if raw[-1] == "Z" and n >= 20 and raw[10] == "T":
+        if n == 20:
+            return f"{raw[:10]} {raw[11:19]}.000000"
+        if raw[19] == "." and n <= 27:
+            return f"{raw[:10]} {raw[11:19]}.{raw[20:-1]:0<6}"
+    return _sqlite_ts(ts)
 
 
 def _sqlite_ts(ts: dt.datetime) -> str:
@@ -433,84 +758,92 @@ def _correct_raw(conn: Connection, corrections: list[tuple[int, str, Point]]) ->
 
 # -- the service --------------------------------------------------------------------------------------------
 
-def ingest_counters(session: Session, site_id: int, items: list[CounterItem], *, unknown_mould: str = "reject",
+def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unknown_mould: str = "reject",
                     now: dt.datetime | None = None) -> CounterResult:
     """Store a validated counter batch for one site (in the caller's transaction); BatchRejected if it refers
     to unknown presses (or moulds, with unknown_mould="reject")."""
     now = now or utcnow()
-    result = CounterResult(received=len(items))
-    if not items:
+    result = CounterResult(received=len(batch))
+    if not len(batch):
         return result
     conn = session.connection()
-    presses, moulds, result.unattributed = _resolve(conn, site_id, items, unknown_mould)
-    groups: dict[tuple[int, str], list[Point]] = defaultdict(list)
-    for i in items:
-        groups[(presses[i.press], i.counter)].append(
-            Point(i.ts, i.t, i.value, moulds.get(i.mould, UNATTRIBUTED) if i.mould is not None else None,
-                  source=i.source, index=i.index))
-    keys = sorted(groups)
+    presses, mould_ids, result.unattributed = _resolve(conn, site_id, batch, unknown_mould)
+    rows = _sort(batch, presses)
     ops = _Ops.for_connection(conn)
+    explicit = sorted({m for m, _on in mould_ids.values()})
+    state_rows_found, pm_rows = ops.lock(site_id, [key for key, _a, _b in rows.groups], explicit)
+    last_pm = {m: ops.read_ts(pm) for m, pm in pm_rows}
     states: dict[tuple[int, str], Point | None] = {}
-    for press_id, counter, ts, value, mould_id in ops.lock_states(site_id, keys):
+    for press_id, counter, ts, value, mould_id in state_rows_found:
         ts = ops.read_ts(ts)
         states[(press_id, counter)] = None if ts is None else Point(ts, ts.timestamp(), from_signed64(value),
                                                                     mould_id, stored=True)
-    unique: dict[tuple[int, str], list[Point]] = {}
-    for key in keys:
-        pts, dups, conflicts = dedupe(groups[key])
-        unique[key] = pts
+    moulds, result.mount_changes = _attribute(session, conn, rows, states, mould_ids)
+    # Edge processes send in time order: usually every new reading of a counter is later than its last one.
+    fast, late = [], []
+    for key, a, b in rows.groups:
+        last = states.get(key)
+        appendable = rows.strict[a + 1:b].all() and (last is None or rows.t[a] > last.t)
+        (fast if appendable else late).append((key, a, b))
+
+    merges: dict[tuple[int, str], Merge] = {}  # late or repeated readings: merged with the stored ones
+    for key, a, b in late:
+        points = [Point(rows.ts[k], float(rows.t[k]), rows.value[k], moulds[k], source=rows.source[k], index=k)
+                  for k in range(a, b)]
+        pts, dups, conflicts = dedupe(points)
         result.duplicates += dups
         result.conflicts += [_conflict(p) for p in conflicts]
-    result.mount_changes = _attribute(session, conn, unique, states)
-
-    merges: dict[tuple[int, str], Merge] = {}
-    for key in keys:
-        pts, last = unique[key], states.get(key)
-        if last is None or pts[0].t > last.t:
-            merges[key] = append(last, pts)
-        else:
-            anchor, window = _neighbourhood(conn, key[0], key[1], pts[0].ts, pts[-1].ts, last)
-            out = merges[key] = merge(anchor, window, pts)
-            result.duplicates += out.duplicates
-            result.conflicts += [_conflict(p) for p in out.conflicts]
-    mould_ids = {p.mould_id for m in merges.values() for p in m.inserts if p.mould_id}
-    mould_ids |= {c.point.mould_id for m in merges.values() for c in m.changes if c.point.mould_id}
-    last_pm = {m: ops.read_ts(pm) for m, pm in ops.lock_moulds(sorted(mould_ids))} if mould_ids else {}
+        last = states.get(key)
+        anchor, window = (None, []) if last is None else _neighbourhood(conn, key[0], key[1], pts[0].ts,
+                                                                        pts[-1].ts, last)
+        out = merges[key] = merge(anchor, window, pts)
+        result.duplicates += out.duplicates
+        result.conflicts += [_conflict(p) for p in out.conflicts]
+    locked = set(moulds) if fast else set()
+    locked.discard(None)
+    locked |= {p.mould_id for m in merges.values() for p in m.inserts if p.mould_id}
+    locked |= {c.point.mould_id for m in merges.values() for c in m.changes if c.point.mould_id}
+    more = sorted(locked - last_pm.keys())  # moulds from the mounting history or stored readings
+    if more:
+        last_pm.update({m: ops.read_ts(pm) for m, pm in ops.lock_moulds(more)})
     tally = _Tally(ops, site_id, now, last_pm)
-    corrections: list[tuple[int, str, Point]] = []
     state_rows: list[tuple] = []
-    for key in keys:
-        (press_id, counter), out, last = key, merges[key], states.get(key)
-        added = 0
+    if fast:
+        added = tally.append_runs(rows, fast, moulds, states)
+        for key, a, b in fast:
+            state_rows.append((*key, rows.ts[b - 1], to_signed64(rows.value[b - 1]), moulds[b - 1], now, b - a,
+                               added[key]))
+            result.shots += added[key]
+    corrections: list[tuple[int, str, Point]] = []
+    for key, out in merges.items():
+        (press_id, counter), last, shots = key, states.get(key), 0
         for p in out.inserts:
             tally.insert(press_id, counter, p)
-            added += p.shots
+            shots += p.shots
         for c in out.changes:
             corrections.append((press_id, counter, c.point))
-            tally.add(press_id, c.point.mould_id, c.point.ts, c.point.t, c.diff)
-            added += c.diff
+            tally.add(press_id, c.point.mould_id, c.point.t, c.diff)
+            shots += c.diff
         result.corrected += len(out.changes)
-        result.shots += added
+        result.shots += shots
         newest = out.last if out.last is not None and (last is None or out.last.t > last.t) else last
         if out.inserts or out.changes:
             state_rows.append((press_id, counter, newest.ts, to_signed64(newest.value), newest.mould_id, now,
-                               len(out.inserts), added))
-    result.accepted = len(tally.rows)
-    if tally.rows:
-        ops.insert_raw(tally.rows)
+                               len(out.inserts), shots))
+    result.accepted = len(tally.raw)
+    if result.accepted:
+        ops.insert_raw(site_id, now, tally.raw)
     _correct_raw(conn, corrections)
     hourly, daily = tally.rollups()
-    if hourly and not timescale.rollups_are_continuous(conn):
-        ops.upsert_rollups(site_id, hourly, daily)
+    if timescale.rollups_are_continuous(conn):
+        hourly, daily = [], []
     moulds_rows = [(m, n, tally.since_pm.get(m, 0)) for m, n in sorted(tally.lifetime.items())
                    if n or tally.since_pm.get(m)]
-    if moulds_rows:
-        ops.update_moulds(moulds_rows)
-    if state_rows:
-        ops.update_states(state_rows)
-    counts = {("accepted", ""): result.accepted, ("duplicate", ""): result.duplicates,
-              ("rejected", "conflict"): len(result.conflicts), ("rejected", "unknown_mould"): len(result.unattributed)}
-    add_counts(conn, site_id, "counters", counts, now)
+    counts = [(hour_of(now), site_id, "counters", outcome, reason, n) for (outcome, reason), n in (
+        (("accepted", ""), result.accepted), (("duplicate", ""), result.duplicates),
+        (("rejected", "conflict"), len(result.conflicts)), (("rejected", "unknown_mould"), len(result.unattributed)))
+              if n]
+    ops.write(site_id, hourly, daily, moulds_rows, state_rows, counts)
     return result
 
 

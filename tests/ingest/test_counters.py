@@ -16,7 +16,6 @@ from data.counters import (
     Mount,
     Point,
     Step,
-    append,
     dedupe,
     from_signed64,
     merge,
@@ -57,7 +56,7 @@ def test_mould_at_follows_the_mounting_history():
 
 def test_late_reading_before_a_reset_reveals_uncounted_cycles():
     p = [Point(T0 + dt.timedelta(minutes=m), m * 60.0, v, 1) for m, v in ((0, 100), (10, 5))]
-    first = append(None, p)
+    first = merge(None, [], p)
     assert [x.shots for x in first.inserts] == [0, 5]  # 100 -> 5 looks like a reset with 5 cycles since
     for x in first.inserts:
         x.stored = True
@@ -98,7 +97,7 @@ class MemoryChains:
         chain = self.chains.setdefault(key, [])
         times = [p.t for p in chain]
         if not chain or unique[0].t > chain[-1].t:
-            out = append(chain[-1] if chain else None, unique)
+            out = merge(chain[-1] if chain else None, [], unique)
         else:
             i = bisect.bisect_left(times, unique[0].t)
             j = bisect.bisect_right(times, unique[-1].t)

@@ -14,13 +14,17 @@ from sqlalchemy import delete, func, select, update
 
 from config import get_config, set_config
 from data.models import CounterReading, CounterState, Mould, MouldMount, Press, ShotsDaily, ShotsHourly, utcnow
-from data.readings import CounterItem
+from data.readings import parse_counter_batch
 from data.shot_store import copy_allowed, ingest_counters
 from tests.ingest.conftest import iso
 from tests.ingest.test_counters import deliveries
 
 T0 = (utcnow() - dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 CODES = {1: "T-1", 2: "T-7", 3: "T-8"}
+
+
+def stamp(ts: dt.datetime, offset: bool) -> str:
+    return ts.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat() if offset else iso(ts)
 
 
 @pytest.fixture
@@ -52,11 +56,13 @@ def test_database_totals_equal_the_ground_truth_for_any_delivery(ctx, plant, thr
     for h in histories:
         for _t, _v, mould, cycles in h:
             truth[three_moulds[mould]] += cycles
-    for batch in batches:
-        items = [CounterItem(n, presses[int(key.split("-")[1])], "machine_cycle", T0 + dt.timedelta(seconds=t),
-                             (T0 + dt.timedelta(seconds=t)).timestamp(), value, CODES[mould], "test")
-                 for n, (key, (t, value, mould, _c)) in enumerate(batch)]
-        ingest_counters(ctx, plant["sites"]["S1"], items)
+    for n, batch in enumerate(batches):
+        # As the API gets them; every other batch writes its times with an offset instead of Z.
+        payload = {"readings": [{"press": presses[int(key.split("-")[1])], "counter": "machine_cycle",
+                                 "ts": stamp(T0 + dt.timedelta(seconds=t), offset=n % 2 == 1), "value": value,
+                                 "mould": CODES[mould]} for key, (t, value, mould, _c) in batch]}
+        items, _agent, policy = parse_counter_batch(payload, utcnow())
+        ingest_counters(ctx, plant["sites"]["S1"], items, unknown_mould=policy)
         ctx.commit()
     got = dict(ctx.execute(select(Mould.id, Mould.lifetime_shots)).all())
     assert {m: got[m] for m in truth if truth[m]} == {m: n for m, n in truth.items() if n}
