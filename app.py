@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -109,6 +110,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None, start_worker: b
         from workers.consumer import start_in_thread
 
         start_in_thread()
+    # Everything built so far lives as long as the process; frozen, a full collection during a request
+    # need not re-scan it (otherwise ~250 ms pauses that dominate dashboard callbacks' p95).
+    gc.freeze()
     _app = server
     return server
 

@@ -7,8 +7,9 @@ Builds its own database (dropped at the end; BENCH_DATABASE_URL overrides the se
 the app's migrations, master data through the ORM, raw counter events (one per press per minute,
 newest last) generated in SQL with generate_series, and the hourly and daily rollups by set-based
 SQL from those raw rows (older months exist as rollups only, as after raw-data retention). Then it
-measures p50/p95 of: the overview, one mould's year of hourly shots, the failures Pareto over the
-year and plant-wide daily shots per press over the overview's default 30 days (all POSTs to
+measures p50/p95 of: the overview (its two callbacks, KPI cards and PM grid/charts, which the
+browser runs side by side; the BENCH line has the slower one), one mould's year of hourly shots,
+the failures Pareto over the year and plant-wide daily shots per press over the overview's default 30 days (all POSTs to
 /_dash-update-component), plus the same plant-wide daily answer (and figures) computed from the raw
 rows. The last line is the BENCH line.
 """
@@ -343,9 +344,10 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"callback {body['output']} failed: {resp.status_code} {resp.get_data()[:300]!r}")
             return resp
 
-        overview = dash_body("..overview-kpis.children...overview-bands.children...overview-forecast.children..."
-                             "overview-health.children...overview-updated.children..",
-                             [inp("overview-site", "value", None), inp("overview-family", "value", None)])
+        view = [inp("overview-site", "value", None), inp("overview-family", "value", None)]
+        overview = dash_body("..overview-bands.children...overview-forecast.children...overview-health.children..."
+                             "overview-updated.children..", view)
+        overview_kpis = dash_body("overview-kpis.children", view)
         year = [inp("tool-dates", "start_date", year_ago.isoformat()), inp("tool-dates", "end_date", today.isoformat())]
         tool_year = dash_body("..tool-shots.figure...tool-shots-note.children..",
                               [inp("tool-code", "data", mould_code), *year, inp("tool-res", "value", "hour"),
@@ -379,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"plant-wide daily {raw_first} .. {raw_last}: {roll_total:,} shots from both sources")
 
         results = {}
-        for name, body in (("overview", overview), ("tool_year", tool_year), ("pareto", pareto),
-                           ("plant_daily", plant)):
+        for name, body in (("overview", overview), ("overview_kpis", overview_kpis), ("tool_year", tool_year),
+                           ("pareto", pareto), ("plant_daily", plant)):
             results[name] = timed(lambda b=body: post(b), args.repeat)
             log(f"{name}: p50 {pct(results[name], 50):.1f} ms, p95 {pct(results[name], 95):.1f} ms")
         results["raw_plant_daily"] = timed(lambda: raw_plant_daily(app, client, raw_first, raw_last),
@@ -388,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"raw_plant_daily: p50 {pct(results['raw_plant_daily'], 50):.0f} ms, "
             f"p95 {pct(results['raw_plant_daily'], 95):.0f} ms")
         p95 = {k: pct(v, 95) for k, v in results.items()}
+        p95["overview"] = max(p95["overview"], p95.pop("overview_kpis"))  # the page's two callbacks: the slower
         speedup = p95["raw_plant_daily"] / p95["plant_daily"]
         print(json.dumps({k: {"p50": round(statistics.median(v), 1), "p95": round(p95[k], 1)}
                           for k, v in results.items()}))

@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy import BigInteger, func, select
 
 from data.analytics.common import mould_filter, site_filter
-from data.analytics.pm import band_counts, mould_health, pm_compliance
+from data.analytics.pm import band_counts, pm_compliance
 from data.db import db
-from data.home import action_counts
+from data.home import action_counts, mould_pm_table
 from data.models import FailureReport, MaintenanceKind, MaintenanceLog, ShotsDaily
 
 AVG_DAYS = 7
@@ -81,8 +81,8 @@ def downtime_between(start: dt.datetime, end: dt.datetime, site_ids: frozenset[i
 
 def overview_kpis(now: dt.datetime, site_ids: frozenset[int] | None = None, family: str | None = None,
                   health: pd.DataFrame | None = None) -> OverviewKpis:
-    """Compute the overview figures; pass `health` (mould_health) when already computed."""
-    health = mould_health(now, site_ids, family) if health is None else health
+    """Compute the overview figures; pass `health` (mould_health or mould_pm_table) when already computed."""
+    health = mould_pm_table(now, site_ids, family) if health is None else health
     bands = band_counts(health)
     n_open, n_overdue = action_counts(now.date(), site_ids, family)
     d30 = dt.timedelta(days=30)

@@ -14,8 +14,9 @@ from tests.conftest import dash_post
 ROUTER = ".._pages_content.children..._pages_store.data.."
 DASHBOARDS = {"/overview": "overview-kpis", "/failures": "failures-pareto", "/reliability": "reliability-plot",
               "/condition": "condition-charts", "/actions-board": "actions-board-grid"}
-OVERVIEW = ("..overview-kpis.children...overview-bands.children...overview-forecast.children..."
-            "overview-health.children...overview-updated.children..")
+OVERVIEW = ("..overview-bands.children...overview-forecast.children...overview-health.children..."
+            "overview-updated.children..")
+KPIS = "overview-kpis.children"
 
 
 def inp(cid, prop, value):
@@ -42,9 +43,9 @@ def render(client, path: str, search: str = "") -> str:
     return resp.get_data(as_text=True)
 
 
-def overview(client, site=None, family=None):
-    """Call the overview's main callback."""
-    return dash_post(client, OVERVIEW, [inp("overview-site", "value", site), inp("overview-family", "value", family)])
+def overview(client, site=None, family=None, output=OVERVIEW):
+    """Call the overview's grid and charts callback (or its KPI cards with output=KPIS)."""
+    return dash_post(client, output, [inp("overview-site", "value", site), inp("overview-family", "value", family)])
 
 
 @pytest.fixture
@@ -87,6 +88,7 @@ def test_technicians_cannot_open_engineer_pages_or_call_their_callbacks(client, 
         assert '"forbidden"' in body and marker not in body, path
     resp = overview(client)
     assert resp.status_code == 403 and "may not" in resp.get_json()["error"]
+    assert overview(client, output=KPIS).status_code == 403
     pareto = dash_post(client, "failures-pareto.children", [
         inp("failures-site", "value", None), inp("failures-dates", "start_date", "2026-01-01"),
         inp("failures-dates", "end_date", "2026-11-27"), inp("failures-family", "value", None),
@@ -105,7 +107,8 @@ def test_overview_numbers_follow_the_site_filter(client, auth, history):
     assert "T-1" in both and "T-2" in both
     only_s1 = overview(client, site="S1").get_data(as_text=True)
     assert "T-1" in only_s1 and "T-2" not in only_s1
-    assert '"overview-kpi-actions-value"' in only_s1
+    cards = overview(client, site="S1", output=KPIS).get_data(as_text=True)
+    assert '"overview-kpi-actions-value"' in cards and '"overview-kpi-failures-value"' in cards
     # A site code that is not one of the user's shows nothing rather than everything.
     assert "T-1" not in overview(client, site="XX").get_data(as_text=True)
 
