@@ -99,18 +99,23 @@ def simulator_toml(presses: list[dict], folder: Path, opcua_port: int, mqtt_host
     return "\n".join(lines) + "\n"
 
 
-def poller_toml(folder: Path, api_url: str, opcua_port: int) -> str:
-    """The OPC UA poller's configuration."""
+def _common(folder: Path, api_url: str, kind: str) -> str:
+    """The name, [api] and [spool] parts both edge processes' files share."""
     return f"""# Written by python -m ingest.demo for `make demo`.
-name = "demo-opcua-poller"
+name = "{TOKENS[kind]}"
 
 [api]
 url = "{api_url}"
-token_file = "{folder / 'opcua.token'}"
+token_file = "{folder / f'{kind}.token'}"
 
 [spool]
-path = "{folder / 'opcua-spool.db'}"
+path = "{folder / f'{kind}-spool.db'}"
+"""
 
+
+def poller_toml(folder: Path, api_url: str, opcua_port: int) -> str:
+    """The OPC UA poller's configuration."""
+    return _common(folder, api_url, "opcua") + f"""
 [opcua]
 publishing_interval_ms = 500
 unknown_mould = "unattributed"
@@ -123,16 +128,7 @@ counter = "auto"
 
 def listener_toml(folder: Path, api_url: str, mqtt_host: str, mqtt_port: int, site: str = SITE) -> str:
     """The MQTT listener's configuration."""
-    return f"""# Written by python -m ingest.demo for `make demo`.
-name = "demo-mqtt-listener"
-
-[api]
-url = "{api_url}"
-token_file = "{folder / 'mqtt.token'}"
-
-[spool]
-path = "{folder / 'mqtt-spool.db'}"
-
+    return _common(folder, api_url, "mqtt") + f"""
 [mqtt]
 host = "{mqtt_host}"
 port = {mqtt_port}

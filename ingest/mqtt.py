@@ -10,7 +10,6 @@ API refuses (e.g. NaN, an unknown press) too. Reconnects and re-subscribes after
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
@@ -23,8 +22,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from ingest import __version__
+from ingest.cli import arguments, load
 from ingest.client import Forwarder
-from ingest.config import ConfigError, ListenerConfig, load_listener
+from ingest.config import ListenerConfig, load_listener
 from ingest.spool import Spool
 
 logger = logging.getLogger("ingest.mqtt")
@@ -141,17 +141,9 @@ def parse_message(prefix: str, topic: str, payload: bytes) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    from ingest.opcua import configure_logging
-
-    parser = argparse.ArgumentParser(prog="python -m ingest.mqtt", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="TOML configuration file")
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    configure_logging(args.log_level.upper())
-    try:
-        cfg = load_listener(args.config)
-    except ConfigError as exc:
-        logger.error("%s", exc)
+    args = arguments("python -m ingest.mqtt", __doc__, argv)
+    cfg = load(load_listener, args.config)
+    if cfg is None:
         return 2
     listener = Listener(cfg)
     stop = threading.Event()

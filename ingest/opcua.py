@@ -11,11 +11,9 @@ connection drops it reconnects with exponential backoff and browses again.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import datetime as dt
 import logging
-import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +21,9 @@ from typing import Any
 from asyncua import Client, ua
 
 from ingest import __version__
+from ingest.cli import arguments, load, stop_on_signals
 from ingest.client import Forwarder
-from ingest.config import ConfigError, Endpoint, PollerConfig, load_poller
+from ingest.config import Endpoint, PollerConfig, load_poller
 from ingest.euromap77 import Machine, find_machines
 from ingest.spool import Spool
 
@@ -282,32 +281,17 @@ async def _wait_any(stop: asyncio.Event, lost: asyncio.Event, timeout: float) ->
     return bool(done)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Log to stderr with timestamps; asyncua's chatter only from warnings up."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("asyncua").setLevel(logging.ERROR)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m ingest.opcua", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", required=True, help="TOML configuration file")
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    configure_logging(args.log_level.upper())
-    try:
-        cfg = load_poller(args.config)
-    except ConfigError as exc:
-        logger.error("%s", exc)
+    args = arguments("python -m ingest.opcua", __doc__, argv)
+    cfg = load(load_poller, args.config)
+    if cfg is None:
         return 2
     poller = Poller(cfg)
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop_on_signals(stop)
         logger.info("OPC UA poller %r: %d endpoints, delivering to %s (spool %s, %d waiting)", cfg.name,
                     len(cfg.endpoints), cfg.api.url, cfg.spool.path, poller.spool.depth(STREAM))
         await poller.run(stop)

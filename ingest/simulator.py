@@ -33,7 +33,8 @@ from typing import Any
 
 from asyncua import Server, ua
 
-from ingest.config import ConfigError, MqttSettings, SimPress, SimulatorConfig, load_simulator
+from ingest.cli import arguments, load, stop_on_signals
+from ingest.config import MqttSettings, SimPress, SimulatorConfig, load_simulator
 from ingest.euromap77 import MachineNodes, add_machine, write
 
 logger = logging.getLogger("ingest.simulator")
@@ -321,31 +322,25 @@ def quick_config(presses: int, endpoint: str, mqtt_host: str | None, site: str, 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m ingest.simulator", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="TOML configuration (without it: --presses simulated presses)")
-    parser.add_argument("--presses", type=int, default=3)
-    parser.add_argument("--endpoint", default="opc.tcp://127.0.0.1:4840/toolmaint/simulator")
-    parser.add_argument("--mqtt-host", default=None, help="publish sensor readings to this broker")
-    parser.add_argument("--site", default="SIM", help="site code in the MQTT topics")
-    parser.add_argument("--cycle-s", type=float, default=10.0)
-    parser.add_argument("--log-level", default="INFO")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("asyncua").setLevel(logging.ERROR)
-    try:
-        cfg = load_simulator(args.config) if args.config else quick_config(
-            args.presses, args.endpoint, args.mqtt_host, args.site, args.cycle_s)
-    except ConfigError as exc:
-        logger.error("%s", exc)
+
+    def more(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--presses", type=int, default=3, help="without --config: this many presses")
+        parser.add_argument("--endpoint", default="opc.tcp://127.0.0.1:4840/toolmaint/simulator")
+        parser.add_argument("--mqtt-host", default=None, help="publish sensor readings to this broker")
+        parser.add_argument("--site", default="SIM", help="site code in the MQTT topics")
+        parser.add_argument("--cycle-s", type=float, default=10.0)
+
+    args = arguments("python -m ingest.simulator", __doc__, argv, config_required=False, more=more)
+    cfg = load(load_simulator, args.config) if args.config else quick_config(
+        args.presses, args.endpoint, args.mqtt_host, args.site, args.cycle_s)
+    if cfg is None:
         return 2
     sim = Simulator(cfg)
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(signal.SIGUSR1, sim.print_truth)
+        stop_on_signals(stop)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, sim.print_truth)
         await sim.run(stop)
 
     asyncio.run(run())
