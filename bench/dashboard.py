@@ -390,11 +390,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"raw_plant_daily: p50 {pct(results['raw_plant_daily'], 50):.0f} ms, "
             f"p95 {pct(results['raw_plant_daily'], 95):.0f} ms")
         p95 = {k: pct(v, 95) for k, v in results.items()}
-        p95["overview"] = max(p95["overview"], p95.pop("overview_kpis"))  # the page's two callbacks: the slower
         speedup = p95["raw_plant_daily"] / p95["plant_daily"]
         print(json.dumps({k: {"p50": round(statistics.median(v), 1), "p95": round(p95[k], 1)}
                           for k, v in results.items()}))
-        print(f"BENCH dashboard raw_rows={info['raw_rows']} overview_p95_ms={p95['overview']:.1f} "
+        overview_p95 = max(p95["overview"], p95["overview_kpis"])  # the page's two callbacks: the slower
+        print(f"BENCH dashboard raw_rows={info['raw_rows']} overview_p95_ms={overview_p95:.1f} "
               f"tool_year_p95_ms={p95['tool_year']:.1f} pareto_p95_ms={p95['pareto']:.1f} "
               f"plant_daily_p95_ms={p95['plant_daily']:.1f} raw_plant_daily_p95_ms={p95['raw_plant_daily']:.1f} "
               f"speedup={speedup:.1f} web_rss_mb={rss_mb():.0f}", flush=True)
