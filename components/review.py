@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from components import figures
-from components.svg import figure_svg
+from components.svg import Label, figure_parts
 from data.analytics.failures import pareto as fail_pareto
 from data.reports import PAPERS, TREND_MONTHS, ReviewContent
 from data.rounds import site_zone
@@ -71,10 +71,24 @@ def _badge(value: str) -> Markup:
     return Markup('<span class="b-{}">{}</span>').format(value, label)
 
 
+_SHIFT_X = {"start": "0", "middle": "-50%", "end": "-100%"}
+_SHIFT_Y = {"middle": "-50%", "hanging": "0", "auto": "-80%"}  # auto: the alphabetic baseline, near the bottom
+
+
+def _label(lab: Label) -> Markup:
+    turn = f"rotate({lab.rotate:g}deg) " if lab.rotate else ""
+    style = (f"left:{lab.x:.1f}px;top:{lab.y:.1f}px;font-size:{lab.size:.1f}px;color:{lab.colour};"
+             f"font-weight:{lab.weight};transform:{turn}translate({_SHIFT_X[lab.anchor]},{_SHIFT_Y[lab.baseline]})")
+    return Markup('<span style="{}">{}</span>').format(style, Markup("<br>").join(lab.lines))
+
+
 def _chart(fig) -> Markup:
-    """The figure as an SVG image (an <img>, so WeasyPrint does not run the HTML cascade over every SVG node)."""
-    data = base64.b64encode(figure_svg(fig, CHART_WIDTH).encode()).decode()
-    return Markup('<img src="data:image/svg+xml;base64,{}" alt="chart">').format(data)
+    """The figure as vector SVG (an <img>, so WeasyPrint does not run the HTML cascade over every SVG node)
+    with its text as HTML laid over it."""
+    svg, labels, height = figure_parts(fig, CHART_WIDTH)
+    data = base64.b64encode(svg.encode()).decode()
+    return Markup('<div class="chart-box" style="height:{}px"><img src="data:image/svg+xml;base64,{}" alt="chart">'
+                  '{}</div>').format(height, data, Markup("").join(_label(lab) for lab in labels))
 
 
 def _local(ts, zone) -> str:

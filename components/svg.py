@@ -168,11 +168,28 @@ class Axis:
         self._index = {c: i for i, c in enumerate(self.categories)}
 
 
+@dataclass(frozen=True)
+class Label:
+    """A piece of chart text, placed at (x, y) in the figure's pixels, for drawing outside the SVG."""
+
+    x: float
+    y: float
+    lines: list[str]
+    size: float
+    anchor: str  # start, middle, end
+    colour: str
+    weight: str
+    rotate: float | None
+    baseline: str  # middle, hanging, auto (alphabetic)
+
+
 class Renderer:
     """Draws one figure; call svg()."""
 
-    def __init__(self, fig: go.Figure, width: int, height: int | None) -> None:
+    def __init__(self, fig: go.Figure, width: int, height: int | None,
+                 labels: list[Label] | None = None) -> None:
         self.fig = fig
+        self.labels = labels  # when a list, text goes there instead of into the SVG
         self.layout = fig.layout
         self.width = width
         self.height = int(height or self.layout.height or 320)
@@ -355,6 +372,9 @@ class Renderer:
               baseline: str = "middle") -> None:
         size = size or self.font_size
         lines = _text_lines(text)
+        if self.labels is not None:
+            self.labels.append(Label(x, y, lines, size, anchor, colour, weight, rotate, baseline))
+            return
         dy0 = -(len(lines) - 1) * size * 0.6
         transform = f' transform="rotate({rotate:.1f} {x:.1f} {y:.1f})"' if rotate else ""
         spans = "".join(f'<tspan x="{x:.1f}" dy="{(dy0 if i == 0 else size * 1.2):.1f}">{escape(line)}</tspan>'
@@ -702,3 +722,14 @@ class Renderer:
 def figure_svg(fig: go.Figure, width: int = 680, height: int | None = None) -> str:
     """Draw a plotly figure (bars, scatter, shapes, annotations) as SVG of the given size in CSS pixels."""
     return Renderer(fig, width, height).svg()
+
+
+def figure_parts(fig: go.Figure, width: int = 680, height: int | None = None) -> tuple[str, list[Label], int]:
+    """The figure as SVG without its text, the text as labels, and the height in pixels.
+
+    WeasyPrint lays SVG text out one letter at a time (most of a review's printing time); text placed
+    over the image as HTML is laid out once per label and stays selectable in the PDF.
+    """
+    labels: list[Label] = []
+    renderer = Renderer(fig, width, height, labels)
+    return renderer.svg(), labels, renderer.height
