@@ -8,6 +8,8 @@ explicit: pass the sites in view (None = all sites in the current scope).
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,17 +51,26 @@ def hour_of(ts: dt.datetime) -> dt.datetime:
     return ts.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
 
 
+SHARDS = 16
+
+
+def shard() -> int:
+    """Which of the counters' rows this thread adds to: concurrent batches do not queue on one row."""
+    return hash((os.getpid(), threading.get_ident())) % SHARDS
+
+
 def add_counts(conn: Connection, site_id: int, stream: str, counts: dict[tuple[str, str], int],
                now: dt.datetime | None = None) -> None:
     """Add to the hourly counters of readings by (outcome, reason); zero counts are skipped."""
     rows = [{"hour": hour_of(now or utcnow()), "site_id": site_id, "stream": stream, "outcome": outcome,
-             "reason": reason, "n": n} for (outcome, reason), n in sorted(counts.items()) if n]
+             "reason": reason, "shard": shard(), "n": n} for (outcome, reason), n in sorted(counts.items()) if n]
     if not rows:
         return
     t = IngestCount.__table__
     stmt = _insert(conn)(t)
     conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.hour, t.c.site_id, t.c.stream, t.c.outcome,
-                                                            t.c.reason], set_={"n": t.c.n + stmt.excluded.n}), rows)
+                                                            t.c.reason, t.c.shard],
+                                            set_={"n": t.c.n + stmt.excluded.n}), rows)
 
 
 def record_rejection(stream: str, rejected: BatchRejected, site_id: int | None, token_name: str = "",

@@ -48,7 +48,7 @@ from data.counters import (
     shots_between,
     to_signed64,
 )
-from data.ingest_health import hour_of
+from data.ingest_health import hour_of, shard
 from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus
 from data.models.base import utcnow
 from data.readings import CounterBatch, ItemError, invalid
@@ -469,9 +469,10 @@ class _PostgresOps(_Ops):
                                "%s::bigint[]) AS u(p, c, ts, v, m, r, n, s) "
                                "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c", _columns(states)))
         if counts:
-            statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, n) "
+            statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
                                "SELECT * FROM unnest(%s::timestamptz[], %s::int[], %s::text[], %s::text[], "
-                               "%s::text[], %s::bigint[]) ON CONFLICT (hour, site_id, stream, outcome, reason) "
+                               "%s::text[], %s::int[], %s::bigint[]) "
+                               "ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                                "DO UPDATE SET n = ingest_counts.n + EXCLUDED.n", _columns(counts)))
         if statements:
             self._pipeline(statements)
@@ -541,8 +542,8 @@ class _SqliteOps(_Ops):
                              "WHERE press_id = ? AND counter = ?",
                              [(_sqlite_ts(ts), v, m, _sqlite_ts(r), n, shots, p, c)
                               for p, c, ts, v, m, r, n, shots in states])
-        self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, n) "
-                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason) "
+        self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                              "DO UPDATE SET n = n + excluded.n",
                              [(_sqlite_ts(h), *rest) for h, *rest in counts])
 
@@ -780,11 +781,11 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
                                                                     mould_id, stored=True)
     moulds, result.mount_changes = _attribute(session, conn, rows, states, mould_ids)
     # Edge processes send in time order: usually every new reading of a counter is later than its last one.
-    fast, late = [], []
-    for key, a, b in rows.groups:
-        last = states.get(key)
-        appendable = rows.strict[a + 1:b].all() and (last is None or rows.t[a] > last.t)
-        (fast if appendable else late).append((key, a, b))
+    starts = np.array([a for _k, a, _b in rows.groups])
+    last_t = np.array([states[key].t if states.get(key) is not None else -np.inf for key, _a, _b in rows.groups])
+    appendable = (np.logical_and.reduceat(rows.strict, starts) & (rows.t[starts] > last_t)).tolist()
+    fast = [g for g, ok in zip(rows.groups, appendable, strict=True) if ok]
+    late = [g for g, ok in zip(rows.groups, appendable, strict=True) if not ok]
 
     merges: dict[tuple[int, str], Merge] = {}  # late or repeated readings: merged with the stored ones
     for key, a, b in late:
@@ -839,7 +840,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         hourly, daily = [], []
     moulds_rows = [(m, n, tally.since_pm.get(m, 0)) for m, n in sorted(tally.lifetime.items())
                    if n or tally.since_pm.get(m)]
-    counts = [(hour_of(now), site_id, "counters", outcome, reason, n) for (outcome, reason), n in (
+    counts = [(hour_of(now), site_id, "counters", outcome, reason, shard(), n) for (outcome, reason), n in (
         (("accepted", ""), result.accepted), (("duplicate", ""), result.duplicates),
         (("rejected", "conflict"), len(result.conflicts)), (("rejected", "unknown_mould"), len(result.unattributed)))
               if n]

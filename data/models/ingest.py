@@ -24,6 +24,7 @@ class IngestCount(Base):
     stream: Mapped[str] = mapped_column(String(16), primary_key=True)  # counters | sensors
     outcome: Mapped[str] = mapped_column(String(16), primary_key=True)  # accepted | duplicate | rejected
     reason: Mapped[str] = mapped_column(String(32), primary_key=True)  # '' unless rejected
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)  # concurrent writers, other rows
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 

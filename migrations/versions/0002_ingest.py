@@ -92,8 +92,10 @@ def upgrade():
         sa.Column("stream", sa.String(length=16), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("hour", "site_id", "stream", "outcome", "reason", name=op.f("pk_ingest_counts")),
+        sa.PrimaryKeyConstraint("hour", "site_id", "stream", "outcome", "reason", "shard",
+                                name=op.f("pk_ingest_counts")),
     )
     op.create_table(
         "ingest_rejections",
