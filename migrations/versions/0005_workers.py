@@ -2,7 +2,7 @@
 self-check results and scheduled-round marks; on PostgreSQL, row-level security on the site-owned ones.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003
 Create Date: 2026-11-27
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from data.rls import disable_site_rls_sql, enable_site_rls_sql
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

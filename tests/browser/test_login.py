@@ -9,11 +9,16 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(br, base: str, username: str, password: str) -> None:
-    """Fill the real sign-in form."""
+    """Fill the real sign-in form and wait until the app has answered it: a navigation made before the
+    POST completes would race the session cookie and land back on the sign-in page."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
     br.driver.get(f"{base}/login")
     br.wait_for_element("#username").send_keys(username)
     br.find_element("#password").send_keys(password)
     br.find_element("#login-submit").click()
+    WebDriverWait(br.driver, 30, poll_frequency=0.1).until(
+        lambda d: "/login" not in d.current_url and d.execute_script("return document.readyState") == "complete")
 
 
 def test_technician_signs_in_sees_numbers_and_signs_out(dash_br, browser_server, world):

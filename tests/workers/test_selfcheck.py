@@ -44,10 +44,10 @@ def test_disk_threshold_warns_or_fails(app, ctx, settings):
 
 def test_database_behind_the_code_fails_with_what_to_do(app, ctx, database):
     with database.owner_engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0003'"))
     try:
         check = selfcheck.check_database()
-        assert check.status == FAIL and "revision 0004" in check.message and "db upgrade" in check.message
+        assert check.status == FAIL and "revision 0003" in check.message and "db upgrade" in check.message
     finally:
         with database.owner_engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
