@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
 from api import bp
 from api.auth import api_auth
 from api.forms import browser_write, refused
+from api.stored import stored_file
 from data import authz
 from data.db import db
 from data.jobs import create_job, get_job
 from data.models import Photo
 from data.photos import Limits, PhotoRefused, check_size, store_upload, variant_key
-from data.storage import StorageError, get_storage
 from data.validation import FieldErrors
 
 PURPOSE_ACTIONS = {"maintenance": "log_maintenance", "failure": "report_failure"}
@@ -97,17 +97,4 @@ def photo_image(photo_id: int, variant: str):
     key = variant_key(photo, variant)
     if key is None:
         abort(404, description="This size is not ready yet.")
-    try:
-        stream = get_storage().open(key)
-        first = next(stream, b"")
-    except StorageError:
-        abort(404, description="The image file is missing from storage.")
-
-    def body():
-        yield first
-        yield from stream
-
-    resp = Response(body(), mimetype="image/jpeg")
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return stored_file(key, "image/jpeg", "The image file is missing from storage.", 86400)

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, g, jsonify, request
+from flask import abort, g, jsonify, request
 from flask_login import current_user
 
 from api import bp
 from api.auth import api_auth
+from api.stored import stored_file
 from data import authz
 from data.reports import download_name, get_report, reports_page, site_by_code
-from data.storage import StorageError, get_storage
 
 MAX_PER_PAGE = 100
 
@@ -51,19 +51,8 @@ def list_reports():
 def report_pdf(report_id: int):
     """The review PDF, streamed from storage."""
     report = _visible(report_id)
-    try:
-        stream = get_storage().open(report.storage_key)
-        first = next(stream, b"")
-    except StorageError:
-        abort(404, description="The PDF is missing from storage; make the review again.")
-
-    def body():
-        yield first
-        yield from stream
-
-    resp = Response(body(), mimetype="application/pdf")
+    resp = stored_file(report.storage_key, "application/pdf",
+                       "The PDF is missing from storage; make the review again.", 3600)
     resp.headers["Content-Disposition"] = f'attachment; filename="{download_name(report)}"'
     resp.headers["Content-Length"] = str(report.size_bytes)
-    resp.headers["Cache-Control"] = "private, max-age=3600"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -312,7 +312,9 @@
     };
   }
 
-  async function cacheShell() {
+  // Put the page and every script, style and layout it loaded into the shell cache, so the service worker
+  // can serve this page while offline. Retried a few times if the connection drops while it runs.
+  async function cacheShell(attempt = 0) {
     if (!("caches" in window)) return;
     try {
       const cache = await caches.open(TM_SHELL_CACHE);
@@ -332,15 +334,24 @@
       }
       state.shellCached = true;
     } catch (e) {
-      // offline right now: the service worker keeps what it has
+      console.warn("app shell not cached yet", e);
+      if (attempt < 5) setTimeout(() => cacheShell(attempt + 1), 3000);
     }
   }
 
   function registerServiceWorker() {
     if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
-    navigator.serviceWorker.register("/sw.js", {scope: "/"}).then(() => {
-      if (navigator.onLine) setTimeout(cacheShell, 1500);
-    }).catch((e) => console.warn("service worker not registered", e));
+    navigator.serviceWorker.register("/sw.js", {scope: "/"})
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => {
+        // A page that was still loading when the worker activated is missed by its clients.claim(): ask again,
+        // so this page's requests go through the worker too.
+        if (!navigator.serviceWorker.controller && registration.active) {
+          registration.active.postMessage({type: "tm-claim"});
+        }
+        if (navigator.onLine) setTimeout(cacheShell, 1500);
+      })
+      .catch((e) => console.warn("service worker not registered", e));
   }
 
   function forgetOnSignOut() {

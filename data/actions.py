@@ -19,7 +19,7 @@ from data.db import db
 from data.maintenance import site_members
 from data.models import ActionItem, ActionKind, ActionStatus, Mould, Site, User, utcnow
 from data.moulds import load_mould
-from data.validation import FieldErrors, Fields, Page, paged
+from data.validation import FieldErrors, Fields, Page, paged, saved_before
 
 WORK = "work_actions"
 ASSIGN = "assign_actions"
@@ -61,10 +61,9 @@ def create_action(user: Any, raw: dict[str, Any], today: dt.date | None = None) 
     today = today or utcnow().date()
     f = Fields(raw)
     key = f.client_key()
-    if key:
-        existing = db.session.scalar(select(ActionItem).where(ActionItem.client_key == key))
-        if existing is not None:
-            return existing, False
+    existing = saved_before(ActionItem, key)
+    if existing is not None:
+        return existing, False
     mould = None
     site_id = None
     if raw.get("mould_id") not in (None, ""):
@@ -87,7 +86,7 @@ def create_action(user: Any, raw: dict[str, Any], today: dt.date | None = None) 
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = db.session.scalar(select(ActionItem).where(ActionItem.client_key == key)) if key else None
+        existing = saved_before(ActionItem, key)
         if existing is None:
             raise
         return existing, False

@@ -15,7 +15,7 @@ from data.db import db
 from data.models import FailureCode, FailureReport, Severity, utcnow
 from data.moulds import blocked_cavities, check_shot_count, load_mould
 from data.photos import attach, photo_keys, photos_to_attach
-from data.validation import FieldErrors, Fields
+from data.validation import FieldErrors, Fields, saved_before
 
 ACTION = "report_failure"
 SEVERITY_LABELS = {Severity.LOW.value: "Low", Severity.MEDIUM.value: "Medium", Severity.HIGH.value: "High",
@@ -67,10 +67,9 @@ def record_report(user: Any, raw: dict[str, Any], now: dt.datetime | None = None
     now = now or utcnow()
     f = Fields(raw)
     key = f.client_key()
-    if key:
-        existing = db.session.scalar(select(FailureReport).where(FailureReport.client_key == key))
-        if existing is not None:
-            return existing, False
+    existing = saved_before(FailureReport, key)
+    if existing is not None:
+        return existing, False
     mould = None
     try:
         mould = load_mould(user, ACTION, raw.get("mould_id"))
@@ -107,7 +106,7 @@ def record_report(user: Any, raw: dict[str, Any], now: dt.datetime | None = None
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        existing = db.session.scalar(select(FailureReport).where(FailureReport.client_key == key)) if key else None
+        existing = saved_before(FailureReport, key)
         if existing is None:
             raise
         return existing, False

@@ -35,7 +35,7 @@ from data.models import (
 from data.moulds import check_shot_count, load_mould
 from data.photos import attach, photo_keys, photos_to_attach
 from data.shot_counts import shots_since
-from data.validation import FieldErrors, Fields
+from data.validation import FieldErrors, Fields, saved_before
 
 ACTION = "log_maintenance"
 MAX_PARTS = 50
@@ -155,10 +155,9 @@ def record_log(user: Any, raw: dict[str, Any], now: dt.datetime | None = None) -
     now = now or utcnow()
     f = Fields(raw)
     key = f.client_key()
-    if key:
-        existing = db.session.scalar(select(MaintenanceLog).where(MaintenanceLog.client_key == key))
-        if existing is not None:
-            return existing, False
+    existing = saved_before(MaintenanceLog, key)
+    if existing is not None:
+        return existing, False
     mould = None
     try:
         mould = load_mould(user, ACTION, raw.get("mould_id"))
@@ -206,7 +205,7 @@ def record_log(user: Any, raw: dict[str, Any], now: dt.datetime | None = None) -
         db.session.flush()
     except IntegrityError:  # the same submission arrived twice at once: the first one wins
         db.session.rollback()
-        existing = db.session.scalar(select(MaintenanceLog).where(MaintenanceLog.client_key == key)) if key else None
+        existing = saved_before(MaintenanceLog, key)
         if existing is None:
             raise
         return existing, False

@@ -30,7 +30,7 @@ from data.jobs import update_job
 from data.models import JobStatus, Photo, PhotoStatus, utcnow
 from data.moulds import load_mould
 from data.storage import StorageError, get_storage
-from data.validation import CLIENT_KEY_RE, FieldErrors, Fields
+from data.validation import CLIENT_KEY_RE, FieldErrors, Fields, saved_before
 
 logger = logging.getLogger(__name__)
 
@@ -190,10 +190,9 @@ def store_upload(user: Any, data: bytes, raw: dict[str, Any], limits: Limits, ac
     f = Fields(raw)
     key = f.client_key()
     f.check()
-    if key:
-        existing = db.session.scalar(select(Photo).where(Photo.client_key == key))
-        if existing is not None:
-            return existing, False
+    existing = saved_before(Photo, key)
+    if existing is not None:
+        return existing, False
     mould = load_mould(user, action, raw.get("mould_id"))
     caption = f.text("caption", "Caption", max_len=255)
     f.check()
@@ -214,7 +213,7 @@ def store_upload(user: Any, data: bytes, raw: dict[str, Any], limits: Limits, ac
     except IntegrityError:  # the same photo arrived twice at once: keep the first
         db.session.rollback()
         storage.delete(original_key)
-        existing = db.session.scalar(select(Photo).where(Photo.client_key == key)) if key else None
+        existing = saved_before(Photo, key)
         if existing is None:
             raise
         return existing, False

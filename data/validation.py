@@ -233,3 +233,10 @@ def paged(stmt: Select, sort_columns: Mapping[str, Any], sort: str | None, page:
         order.append(tiebreak)
     rows = db.session.execute(stmt.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
     return Page(list(rows), total, page, pages)
+
+
+def saved_before(model: Any, key: str | None) -> Any | None:
+    """The record an earlier try of the same submission saved (by its idempotency key), if any."""
+    if not key:
+        return None
+    return db.session.scalar(select(model).where(model.client_key == key))

@@ -94,6 +94,9 @@ self.addEventListener("fetch", (event) => {
 });
 
 self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "tm-claim") {
+    event.waitUntil(self.clients.claim());
+  }
   if (event.data && event.data.type === "tm-clear") {
     event.waitUntil(Promise.all([caches.delete(TM_CALLBACK_CACHE), caches.delete(TM_SHELL_CACHE)]));
   }

@@ -93,7 +93,14 @@ def test_offline_log_with_photo_survives_a_reload_and_is_sent_once(app, dash_br,
     dash_br.driver.get(f"{base}/record/maintenance")
     el(dash_br, "maintenance-mould-id")
     ready = "return !!(navigator.serviceWorker && navigator.serviceWorker.controller) && tmOffline.state.shellCached"
-    wait(dash_br, lambda d: d.execute_script(ready), timeout=30)
+    try:
+        wait(dash_br, lambda d: d.execute_script(ready), timeout=30)
+    except Exception:
+        state = dash_br.driver.execute_script(
+            "return {controller: !!(navigator.serviceWorker && navigator.serviceWorker.controller),"
+            " shell: window.tmOffline && tmOffline.state.shellCached}")
+        pytest.fail(f"the app shell was not cached for offline use: {state}; console: "
+                    f"{dash_br.driver.get_log('browser')}")
 
     flaky_server.stop()  # the Wi-Fi is gone: nothing reaches the server (not even the service worker)
     set_offline(dash_br, True)
