@@ -71,14 +71,25 @@ def _badge(value: str) -> Markup:
     return Markup('<span class="b-{}">{}</span>').format(value, label)
 
 
-_SHIFT_X = {"start": "0", "middle": "-50%", "end": "-100%"}
-_SHIFT_Y = {"middle": "-50%", "hanging": "0", "auto": "-80%"}  # auto: the alphabetic baseline, near the bottom
+_ANCHOR_X = {"start": 0.0, "middle": 0.5, "end": 1.0}
+_ANCHOR_Y = {"middle": 0.5, "hanging": 0.0, "auto": 0.8}  # auto: the alphabetic baseline, near the bottom
+_ALIGN = {"start": "left", "middle": "center", "end": "right"}
+_EM_PER_CHAR = 0.8  # wider than any DejaVu Sans text at this size: the box only has to hold the label
 
 
 def _label(lab: Label) -> Markup:
-    turn = f"rotate({lab.rotate:g}deg) " if lab.rotate else ""
-    style = (f"left:{lab.x:.1f}px;top:{lab.y:.1f}px;font-size:{lab.size:.1f}px;color:{lab.colour};"
-             f"font-weight:{lab.weight};transform:{turn}translate({_SHIFT_X[lab.anchor]},{_SHIFT_Y[lab.baseline]})")
+    """A label as an absolutely placed box of a set size, aligned inside it so its anchor falls on (x, y).
+
+    A set width spares WeasyPrint the shrink-to-fit measuring of every label (a third of the review's layout);
+    the text is aligned within it, so the box need only be wide enough."""
+    width = max(len(line) for line in lab.lines) * lab.size * _EM_PER_CHAR + lab.size
+    height = len(lab.lines) * lab.size * 1.2
+    ox, oy = _ANCHOR_X[lab.anchor] * width, _ANCHOR_Y[lab.baseline] * height
+    turn = (f";transform-origin:{ox:.1f}px {oy:.1f}px;transform:rotate({lab.rotate:g}deg)"
+            if lab.rotate else "")
+    style = (f"left:{lab.x - ox:.1f}px;top:{lab.y - oy:.1f}px;width:{width:.1f}px;height:{height:.1f}px;"
+             f"text-align:{_ALIGN[lab.anchor]};font-size:{lab.size:.1f}px;color:{lab.colour};"
+             f"font-weight:{lab.weight}{turn}")
     return Markup('<span style="{}">{}</span>').format(style, Markup("<br>").join(lab.lines))
 
 
@@ -186,9 +197,9 @@ def _na(value) -> bool:
 
 
 # Table columns: (header, row key, CSS class, width in % of the text width; fixed layout is much faster).
-PM_COLUMNS = [("Mould", "code", "nowrap", 8), ("Name", "name", "", 22), ("Family", "family", "", 13),
+PM_COLUMNS = [("Mould", "code", "nowrap", 8), ("Name", "name", "", 20), ("Family", "family", "", 13),
               ("Press", "press", "nowrap", 9), ("PM", "band", "", 9), ("Used", "used", "n", 7),
-              ("Shots since PM", "shots", "n", 12), ("By", "driver", "", 7), ("Due (forecast)", "due", "nowrap", 13)]
+              ("Shots since PM", "shots", "n", 14), ("By", "driver", "", 7), ("Due (forecast)", "due", "nowrap", 13)]
 FAILURE_COLUMNS = [("When", "when", "nowrap", 14), ("Mould", "mould", "nowrap", 7),
                    ("Mode / component", "what", "", 22), ("Severity", "severity", "", 8), ("Cav.", "cavity", "", 5),
                    ("Shots", "shots", "n", 10), ("Down h", "downtime", "n", 7), ("Description", "description", "", 27)]
