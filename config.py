@@ -68,6 +68,7 @@ class Config:
     report_time: str = "06:00"
     report_period_days: int = 7
     report_paper: str = "A4"
+    report_processes: int = 1
     report_recipients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     backup_dir: Path = ROOT / "instance" / "backups"
     backup_keep_days: int = 14
@@ -155,9 +156,9 @@ def _worker_settings(env: Mapping[str, str], instance: Path, mode: str) -> dict[
         ("smtp_port", 465 if security == "ssl" else 25), ("smtp_timeout", 20), ("notify_max_attempts", 6),
         ("notify_retry_seconds", 60), ("escalation_days", 3), ("report_period_days", 7),
         ("backup_keep_days", 14), ("selfcheck_minutes", 5), ("ingest_stale_minutes", 30),
-        ("disk_min_free_pct", 10), ("queue_max_backlog", 200))}
+        ("disk_min_free_pct", 10), ("queue_max_backlog", 200), ("report_processes", min(4, os.cpu_count() or 1)))}
     for name in ("notify_max_attempts", "notify_retry_seconds", "report_period_days", "backup_keep_days",
-                 "smtp_timeout"):
+                 "smtp_timeout", "report_processes"):
         if ints[name] < 1:
             raise ConfigError(f"{name.upper()} must be at least 1")
     if not 1 <= ints["selfcheck_minutes"] <= 59:

@@ -219,9 +219,9 @@ FAMILY_COLUMNS = [("Family", "family", "", 18), ("Moulds", "moulds", "n", 9), ("
 MONTH_COLUMNS = [("Month", "month", "nowrap", 16), ("Failures", "failures", "n", 12),
                  ("High / critical", "serious", "n", 14), ("Failure downtime h", "downtime", "n", 17),
                  ("PMs done", "pm_done", "n", 12), ("Before due", "on_time", "n", 13), ("Shots", "shots", "n", 16)]
-FAMILY_MOULD_COLUMNS = [("Mould", "code", "nowrap", 9), ("Name", "name", "", 22), ("PM", "band", "", 10),
+FAMILY_MOULD_COLUMNS = [("Mould", "code", "nowrap", 9), ("Name", "name", "", 20), ("PM", "band", "", 10),
                         ("Used", "used", "n", 8), ("Failures 12 m", "failures", "n", 12),
-                        ("Downtime 12 m h", "downtime", "n", 14), ("MTBF (shots)", "mtbf", "n", 13),
+                        ("Downtime 12 m h", "downtime", "n", 16), ("MTBF (shots)", "mtbf", "n", 13),
                         ("Open actions", "actions", "n", 12)]
 OWNER_COLUMNS = [("Owner", "owner", "", 30), ("Open", "open", "n", 12), ("In progress", "in_progress", "n", 14),
                  ("Overdue", "overdue", "n", 12), ("Total", "total", "n", 12), ("Oldest (days)", "oldest", "n", 20)]
@@ -395,10 +395,9 @@ def render_html(r: ReviewContent, paper: str = "A4") -> str:
 
 def render_pdf(html: str) -> tuple[bytes, int]:
     """Lay out and print the HTML; returns the PDF and its page count."""
-    from weasyprint import CSS, HTML
+    from components.review_print import print_pdf
 
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=[CSS(string=_stylesheet())])
-    return document.write_pdf(), len(document.pages)
+    return print_pdf(html)
 
 
 def review_pdf(r: ReviewContent, paper: str = "A4") -> tuple[bytes, int]:

@@ -303,3 +303,53 @@ def test_email_option_sends_the_review_to_subscribers(app, client, auth, ctx, co
     assert sorted(m["To"] for m in smtp.messages) == ["admin@plant.test", "manager@plant.test"]
     msg = email.message_from_bytes(smtp.messages[0].as_bytes(), policy=email.policy.default)
     assert [a.get_content_type() for a in msg.iter_attachments()] == ["application/pdf"]
+
+
+def test_review_laid_out_in_parallel_prints_as_in_one_piece(app, ctx, review_data, tmp_path, settings, caplog):
+    """The groups of sections laid out side by side, with the frame's cover, header and footer, read exactly
+    like the document printed whole; the contents link to each section's first page; the outline lists them."""
+    from pypdf import PdfReader
+
+    from components import review_print
+    from components.review import render_html
+    from data.reports import review_content
+
+    html = render_html(review_content(review_data["sites"]["S1"], START, END), "A4")
+    settings(report_processes=2)
+    parallel, pages = review_print.print_pdf(html)
+    assert "one piece" not in caplog.text
+    whole, whole_pages = review_print.print_whole(html)
+    assert pages == whole_pages and pages >= 10
+    squeeze = lambda text: re.sub(r"[ \t]+", " ", text)  # noqa: E731 - pdftotext pads columns differently
+    text = squeeze(pdf_text(parallel, tmp_path, "p.pdf")[0])
+    assert text == squeeze(pdf_text(whole, tmp_path, "w.pdf")[0])
+    assert f"Page {pages} of {pages}" in text and "Appendix C" in text
+
+    reader = PdfReader(tmp_path / "p.pdf")
+    index = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    targets = {index[a.get_object()["/Dest"][0].idnum] for a in reader.pages[0]["/Annots"]}
+    printed = re.findall(r"^\s*\d+\. .*?\.{5,}\s*(\d+)$", text, re.M)  # the contents' page numbers
+    assert sorted(targets) == sorted(int(n) - 1 for n in set(printed)) and len(targets) == 10
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert outline[0] == "1. Key figures" and outline[-1].startswith("Appendix C")
+    for title, item in zip(outline, [i for i in reader.outline if not isinstance(i, list)], strict=True):
+        assert title.split(" ", 1)[-1].split(":")[0] in reader.pages[reader.get_destination_page_number(item)] \
+            .extract_text(), title
+
+
+def test_review_is_printed_in_one_piece_when_the_layout_processes_fail(app, ctx, review_data, settings, monkeypatch,
+                                                                         caplog):
+    from components import review_print
+    from components.review import render_html
+    from data.reports import review_content
+
+    html = render_html(review_content(review_data["sites"]["S1"], START, END), "A4")
+    settings(report_processes=2)
+
+    def broken(_count):
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(review_print, "_executors", broken)
+    pdf, pages = review_print.print_pdf(html)
+    assert pdf.startswith(b"%PDF") and pages >= 10
+    assert "printing it in one piece" in caplog.text
