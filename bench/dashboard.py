@@ -68,6 +68,19 @@ class BenchDatabase:
             hide_password=False)
         self.owner = create_engine(self.owner_url)
 
+    def app(self, tmp: Path):
+        """The app on this database (connecting as the app role), migrated to the current schema."""
+        from flask_migrate import upgrade
+
+        from app import create_app
+
+        app = create_app({"mode": "test", "database_url": self.app_url, "database_owner_url": self.owner_url,
+                          "instance_path": tmp / "instance", "storage_dir": tmp / "storage", "huey_immediate": True,
+                          "log_level": "WARNING"}, start_worker=False)
+        with app.app_context():
+            upgrade()
+        return app
+
     def drop(self) -> None:
         """Remove the database and the role."""
         self.owner.dispose()
@@ -311,15 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = BenchDatabase(admin_url)
     tmp = Path(tempfile.mkdtemp(prefix="toolmaint-bench-"))
     try:
-        from flask_migrate import upgrade
-
-        from app import create_app
-
-        app = create_app({"mode": "test", "database_url": bench.app_url, "database_owner_url": bench.owner_url,
-                          "instance_path": tmp / "instance", "storage_dir": tmp / "storage", "huey_immediate": True,
-                          "log_level": "WARNING"}, start_worker=False)
-        with app.app_context():
-            upgrade()
+        app = bench.app(tmp)
         now = dt.datetime.now(dt.UTC)
         t_build = time.perf_counter()
         master = build_master_data(app, now)

@@ -45,15 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     bench = BenchDatabase(os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     tmp = Path(tempfile.mkdtemp(prefix="toolmaint-bench-report-"))
     try:
-        from flask_migrate import upgrade
-
-        from app import create_app
-
-        app = create_app({"mode": "test", "database_url": bench.app_url, "database_owner_url": bench.owner_url,
-                          "instance_path": tmp / "instance", "storage_dir": tmp / "storage", "huey_immediate": True,
-                          "log_level": "WARNING"}, start_worker=False)
+        app = bench.app(tmp)
         with app.app_context():
-            upgrade()
             from data.demo import seed_demo
             from data.reports import site_by_code
             from data.scope import system_scope
