@@ -317,8 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--raw-repeat", type=int, default=5, help="timed raw-row computations")
     ap.add_argument("--keep", action="store_true", help="keep the database (for inspection)")
     args = ap.parse_args(argv)
-    if args.raw_rows < PRESSES * 60:
-        ap.error(f"--raw-rows must be at least {PRESSES * 60} (an hour for each of {PRESSES} presses)")
+    if args.raw_rows < PRESSES * 2 * 1440:
+        ap.error(f"--raw-rows must be at least {PRESSES * 2 * 1440:,} (two days of minutes for each of {PRESSES} "
+                 "presses: the raw and rollup answers are compared over whole days)")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     bench = BenchDatabase(admin_url)
@@ -339,8 +340,6 @@ def main(argv: list[str] | None = None) -> int:
         # The overview's default view: the last 30 UTC days (whole days inside the raw window).
         raw_last = (info["end"] - dt.timedelta(seconds=1)).date()
         raw_first = max(raw_last - dt.timedelta(days=PLANT_DAYS - 1), info["raw_start"].date() + dt.timedelta(days=1))
-        if raw_last < raw_first:
-            raw_first = raw_last = info["raw_start"].date()
         mould_code = "B-0001"
 
         def post(body):
