@@ -147,52 +147,66 @@ def expected_shots(rows: int) -> int:
     return total
 
 
-def run_ingest(db: BenchDatabase, rows: int, workers: int, log) -> tuple[float, int, int]:
-    """Load the rows through parse_counter_batch + ingest_counters with `workers` concurrent sessions (the web
-    app serves ingest requests on several threads); the time counted is the wall time of the loading alone."""
-    from data.models import ShotsHourly
+def _load(url: str, site_id: int, work: list[dict], now: dt.datetime, done, errors) -> None:
+    """One loader: its batches through parse_counter_batch + ingest_counters, one commit per batch, as the API."""
     from data.readings import parse_counter_batch
-    from data.scope import Scope, system_scope, using_scope
+    from data.scope import Scope, using_scope
     from data.shot_store import ingest_counters, maintain
 
-    engine = create_engine(db.app_url or db.url, pool_size=workers + 1)
+    engine = create_engine(url, pool_size=1)
+    try:
+        with Session(engine, expire_on_commit=False) as session, using_scope(Scope.for_sites({site_id})):
+            for payload in work:
+                items, _agent, policy = parse_counter_batch(payload, now)
+                ingest_counters(session, site_id, items, unknown_mould=policy, now=now)
+                session.commit()
+                maintain(session)  # as the API does after each batch
+                with done.get_lock():
+                    done.value += len(items)
+    except BaseException as exc:  # report to the main process
+        errors.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+
+
+def run_ingest(db: BenchDatabase, rows: int, workers: int, log) -> tuple[float, int, int]:
+    """Load the rows with `workers` loader processes at once (the web app runs WEB_WORKERS gunicorn processes,
+    each serving ingest requests); the time counted is the wall time of the loading alone."""
+    import multiprocessing
+
+    from data.models import ShotsHourly
+    from data.scope import system_scope
+
     owner = create_engine(db.url)
     with Session(owner, expire_on_commit=False) as s, system_scope():
         site_id, presses, moulds = seed(s)
+    owner.dispose()
     start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(
         seconds=(rows // PRESSES + 1) * STEP_S)
     now = dt.datetime.now(dt.UTC)
     log(f"  generating {rows:,} readings ...")
     work = batches(rows, presses, moulds, start, workers)
-    done = [0] * workers
-    errors: list[BaseException] = []
-
-    def load(w: int) -> None:
-        try:
-            with Session(engine, expire_on_commit=False) as session, using_scope(Scope.for_sites({site_id})):
-                for payload in work[w]:
-                    items, _agent, policy = parse_counter_batch(payload, now)
-                    ingest_counters(session, site_id, items, unknown_mould=policy, now=now)
-                    session.commit()
-                    maintain(session)  # as the API does after each batch
-                    done[w] += len(items)
-        except BaseException as exc:  # report in the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=load, args=(w,)) for w in range(workers)]
+    ctx = multiprocessing.get_context("fork")  # the loaders inherit their batches, already built
+    done, errors = ctx.Value("q", 0), ctx.Queue()
+    loaders = [ctx.Process(target=_load, args=(db.app_url or db.url, site_id, work[w], now, done, errors))
+               for w in range(workers)]
     t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    while any(t.is_alive() for t in threads):
-        time.sleep(2)
-        log(f"  ingest: {sum(done):>10,} rows, {sum(done) / (time.perf_counter() - t0):>10,.0f} rows/s")
+    for p in loaders:
+        p.start()
+    while any(p.is_alive() for p in loaders):
+        time.sleep(0.2 if time.perf_counter() - t0 < 2 else 2)
+        log(f"  ingest: {done.value:>10,} rows, {done.value / (time.perf_counter() - t0):>10,.0f} rows/s")
     elapsed = time.perf_counter() - t0
-    if errors:
-        raise errors[0]
+    for p in loaders:
+        p.join()
+    if not errors.empty():
+        raise RuntimeError(f"a loader failed: {errors.get()}")
+    if any(p.exitcode for p in loaders):
+        raise RuntimeError(f"a loader exited with {[p.exitcode for p in loaders]}")
+    owner = create_engine(db.url)
     with Session(owner) as s, system_scope():
         stored = s.scalar(text("SELECT coalesce(sum(shots), 0) FROM counter_readings"))
         rolled = s.scalar(select(func.coalesce(func.sum(ShotsHourly.shots), 0)))
-    engine.dispose()
     owner.dispose()
     return elapsed, int(stored), int(rolled)
 

@@ -11,8 +11,11 @@ import datetime as dt
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from operator import attrgetter, itemgetter, methodcaller
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from data.counters import COUNTERS, MAX_COUNTER
 
@@ -104,7 +107,7 @@ class CounterBatch:
     press: list[str]
     counter: list[str]
     ts: list[dt.datetime]  # aware, UTC
-    t: list[float]  # ts as epoch seconds
+    t: list[float] | np.ndarray  # ts as epoch seconds
     value: list[int]
     mould: list[str | None]
     source: list[str]
@@ -226,7 +229,7 @@ def _counter_columns(items: list, now: dt.datetime, default_source: str) -> Coun
     check finds and names the problems)."""
     if not items:
         return CounterBatch([], [], [], [], [], [], [], [])
-    if set(map(type, items)) != {dict} or not all(map(COUNTER_FIELDS.issuperset, items)):
+    if set(map(type, items)) != {dict}:
         return None
     try:
         press = list(map(itemgetter("press"), items))
@@ -234,9 +237,24 @@ def _counter_columns(items: list, now: dt.datetime, default_source: str) -> Coun
         raw_ts = list(map(itemgetter("ts"), items))
     except KeyError:
         return None
-    counter = list(map(methodcaller("get", "counter", "machine_cycle"), items))
-    mould = list(map(methodcaller("get", "mould"), items))
-    source = list(map(methodcaller("get", "source", default_source), items))
+    n = len(items)
+    # The optional fields: each present in every reading or in none (then every reading has the same number
+    # of fields, and no other field can be among them); anything else takes the slower check of every key set.
+    optional, present = [], 3
+    for key, default in (("counter", "machine_cycle"), ("mould", None), ("source", default_source)):
+        column = list(map(dict.get, items, repeat(key), repeat(_ABSENT)))
+        missing = column.count(_ABSENT)
+        if missing == n:
+            column = [default] * n
+        elif missing:
+            column = [default if v is _ABSENT else v for v in column]
+            present = -1
+        elif present >= 0:
+            present += 1
+        optional.append(column)
+    counter, mould, source = optional
+    if set(map(len, items)) != {present} and not all(map(COUNTER_FIELDS.issuperset, items)):
+        return None
     if (set(map(type, press)) != {str} or set(map(type, value)) != {int} or set(map(type, raw_ts)) != {str}
             or not set(map(type, mould)) <= {str, type(None)} or set(map(type, source)) != {str}
             or set(map(type, counter)) != {str}):
@@ -250,9 +268,29 @@ def _counter_columns(items: list, now: dt.datetime, default_source: str) -> Coun
         ts = list(map(dt.datetime.fromisoformat, raw_ts))
     except ValueError:
         return None
-    if set(map(attrgetter("tzinfo"), ts)) != {dt.UTC} or min(ts) < EARLIEST or max(ts) > now + MAX_FUTURE:
+    if set(map(attrgetter("tzinfo"), ts)) != {dt.UTC}:
         return None
-    return CounterBatch(press, counter, ts, list(map(dt.datetime.timestamp, ts)), value, mould, source, raw_ts)
+    t = _epoch_seconds(raw_ts, ts)
+    if t.min() < EARLIEST.timestamp() or t.max() > (now + MAX_FUTURE).timestamp():
+        return None
+    return CounterBatch(press, counter, ts, t, value, mould, source, raw_ts)
+
+
+_ABSENT = object()
+
+
+def _epoch_seconds(raw_ts: list[str], ts: list[dt.datetime]) -> np.ndarray:
+    """Epoch seconds of UTC timestamps: numpy reads the strings when all end in Z (as edge processes send them;
+    fromisoformat has accepted each already), datetime.timestamp() otherwise."""
+    joined = "\n".join(raw_ts)
+    if joined.count("Z") == len(raw_ts) and joined.count("\n") == len(raw_ts) - 1 and raw_ts[-1].endswith("Z"):
+        try:
+            micros = np.array(joined.replace("Z", "").split("\n"), dtype="datetime64[us]").astype(np.int64)
+        except ValueError:
+            pass
+        else:
+            return micros / 1e6
+    return np.fromiter(map(dt.datetime.timestamp, ts), dtype=np.float64, count=len(ts))
 
 
 def _counter_items(items: list, now: dt.datetime, default_source: str, errors: list[ItemError]) -> CounterBatch:

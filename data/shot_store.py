@@ -210,6 +210,7 @@ class _Sorted:
 
     groups: list[tuple[tuple[int, str], int, int]]  # ((press id, counter), first row, end row)
     press: np.ndarray
+    counter: np.ndarray  # index in COUNTERS
     t: np.ndarray
     ts: list[dt.datetime]
     raw_ts: list[str]
@@ -222,7 +223,9 @@ class _Sorted:
 def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
     n = len(batch)
     pid = np.fromiter(map(presses.__getitem__, batch.press), dtype=np.int64, count=n)
-    cix = np.fromiter(map(COUNTERS.index, batch.counter), dtype=np.int64, count=n)
+    names = set(batch.counter)
+    cix = (np.full(n, COUNTERS.index(names.pop()), dtype=np.int64) if len(names) == 1 else
+           np.fromiter(map(COUNTERS.index, batch.counter), dtype=np.int64, count=n))
     t = np.array(batch.t, dtype=np.float64)
     order = np.lexsort((t, cix, pid))
     key = pid[order] * len(COUNTERS) + cix[order]
@@ -234,10 +237,10 @@ def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
     t = t[order]
     strict = new_group.copy()
     strict[1:] |= t[1:] > t[:-1]
-    pid = pid[order]
+    pid, cix = pid[order], cix[order]
     groups = [((int(pid[a]), COUNTERS[int(key[a]) % len(COUNTERS)]), a, b) for a, b in zip(starts, ends, strict=True)]
     take = itemgetter(*order.tolist()) if n > 1 else (lambda column: (column[0],))
-    return _Sorted(groups, pid, t, *(list(take(c)) for c in (batch.ts, batch.raw_ts, batch.value, batch.mould,
+    return _Sorted(groups, pid, cix, t, *(list(take(c)) for c in (batch.ts, batch.raw_ts, batch.value, batch.mould,
                                                               batch.source)), strict)
 
 
@@ -402,10 +405,12 @@ class _PostgresOps(_Ops):
 
     def resolve(self, site_id: int, presses: set[str], moulds: set[str]) -> tuple[list[tuple], list[tuple]]:
         found = self._pipeline([
-            ("SELECT code, id, NULL FROM presses WHERE site_id = %s AND code = ANY(%s::text[])",
-             (site_id, _array(sorted(presses)))),
-            ("SELECT code, id, current_press_id FROM moulds WHERE site_id = %s AND code = ANY(%s::text[])",
-             (site_id, _array(sorted(moulds)))),
+            # joined with unnest (a hash join): a prepared statement's generic plan tests `code = ANY(array)`
+            # element by element for every row
+            ("SELECT p.code, p.id, NULL FROM unnest(%s::text[]) AS u(code) JOIN presses p ON p.code = u.code "
+             "WHERE p.site_id = %s", (_array(sorted(presses)), site_id)),
+            ("SELECT m.code, m.id, m.current_press_id FROM unnest(%s::text[]) AS u(code) JOIN moulds m "
+             "ON m.code = u.code WHERE m.site_id = %s", (_array(sorted(moulds)), site_id)),
         ])
         return found[0], found[1]
 
@@ -446,8 +451,9 @@ class _PostgresOps(_Ops):
                 cur.execute(f"INSERT INTO counter_readings ({cols}) SELECT {cols} FROM {target}")
                 cur.execute(f"TRUNCATE {target}")
 
-    def write(self, site_id: int, hourly: list[tuple], daily: list[tuple], moulds: list[tuple], states: list[tuple],
-              counts: list[tuple]) -> None:
+    def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
+              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
+        """Rollups, mould counters, counter states (times in microseconds since 1970) and ingest counts."""
         statements = []
         for table, key, from_number, rows in (("shots_hourly", "bucket", "to_timestamp(k * 3600)", hourly),
                                               ("shots_daily", "day", "DATE '1970-01-01' + k", daily)):
@@ -462,12 +468,13 @@ class _PostgresOps(_Ops):
                                "FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS u(id, l, s) "
                                "WHERE moulds.id = u.id", _columns(moulds)))
         if states:
-            statements.append(("UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
-                               "last_received_at = u.r, readings = counter_state.readings + u.n, "
-                               "shots = counter_state.shots + u.s FROM unnest(%s::int[], %s::text[], "
-                               "%s::timestamptz[], %s::bigint[], %s::int[], %s::timestamptz[], %s::bigint[], "
-                               "%s::bigint[]) AS u(p, c, ts, v, m, r, n, s) "
-                               "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c", _columns(states)))
+            statements.append(("UPDATE counter_state SET last_ts = TIMESTAMPTZ 'epoch' + u.us * INTERVAL '1 us', "
+                               "last_value = u.v, last_mould_id = u.m, last_received_at = %s, "
+                               "readings = counter_state.readings + u.n, shots = counter_state.shots + u.s "
+                               "FROM unnest(%s::int[], %s::text[], %s::bigint[], %s::bigint[], %s::int[], "
+                               "%s::bigint[], %s::bigint[]) AS u(p, c, us, v, m, n, s) "
+                               "WHERE counter_state.press_id = u.p AND counter_state.counter = u.c",
+                               (received_at, *_columns(states))))
         if counts:
             statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
                                "SELECT * FROM unnest(%s::timestamptz[], %s::int[], %s::text[], %s::text[], "
@@ -518,13 +525,15 @@ class _SqliteOps(_Ops):
                                 ids).fetchall()
 
     def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
-        rows = zip(itertools.repeat(site_id), raw.press, raw.ts_text, raw.counter, raw.value,
-                   [m or None for m in raw.mould], raw.shots, raw.source, itertools.repeat(_sqlite_ts(received_at)))
+        rows = zip(itertools.repeat(site_id), raw.column("press").tolist(), raw.ts_text,
+                   map(COUNTERS.__getitem__, raw.column("counter").tolist()), raw.column("value").tolist(),
+                   [m or None for m in raw.column("mould").tolist()], raw.column("shots").tolist(), raw.source,
+                   itertools.repeat(_sqlite_ts(received_at)))
         self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def write(self, site_id: int, hourly: list[tuple], daily: list[tuple], moulds: list[tuple], states: list[tuple],
-              counts: list[tuple]) -> None:
+    def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
+              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
         epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         for table, key, rows in (
             ("shots_hourly", "bucket", [(p, m, _sqlite_ts(epoch + dt.timedelta(hours=h)), s) for p, m, h, s in hourly]),
@@ -540,29 +549,61 @@ class _SqliteOps(_Ops):
         self.raw.executemany("UPDATE counter_state SET last_ts = ?, last_value = ?, last_mould_id = ?, "
                              "last_received_at = ?, readings = readings + ?, shots = shots + ? "
                              "WHERE press_id = ? AND counter = ?",
-                             [(_sqlite_ts(ts), v, m, _sqlite_ts(r), n, shots, p, c)
-                              for p, c, ts, v, m, r, n, shots in states])
+                             [(_sqlite_ts(epoch + dt.timedelta(microseconds=us)), v, m, _sqlite_ts(received_at), n,
+                               shots, p, c) for p, c, us, v, m, n, shots in states])
         self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                              "DO UPDATE SET n = n + excluded.n",
                              [(_sqlite_ts(h), *rest) for h, *rest in counts])
 
 
-@dataclass
 class _RawColumns:
-    """The batch's new raw readings, column by column (mould 0: none; value as signed 64-bit)."""
+    """The batch's new raw readings, column by column: arrays from the vectorised path (append_runs) and single
+    readings from merges (press, counter as its index in COUNTERS, t in epoch seconds, value as signed 64-bit,
+    mould 0 for none, shots), with each reading's source and, for SQLite, its stored time text."""
 
-    press: list[int] = field(default_factory=list)
-    t: list[float] = field(default_factory=list)
-    ts_text: list[str] = field(default_factory=list)  # SQLite's stored form of each time
-    counter: list[str] = field(default_factory=list)
-    value: list[int] = field(default_factory=list)
-    mould: list[int] = field(default_factory=list)
-    shots: list[int] = field(default_factory=list)
-    source: list[str] = field(default_factory=list)
+    NUMERIC = (("press", np.int64), ("counter", np.int64), ("t", np.float64), ("value", np.int64),
+               ("mould", np.int64), ("shots", np.int64))
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, list[np.ndarray]] = {name: [] for name, _dtype in self.NUMERIC}
+        self._single: dict[str, list] = {name: [] for name, _dtype in self.NUMERIC}
+        self._text: dict[str, list[str]] = {"source": [], "ts_text": [], "single_source": [], "single_ts_text": []}
+        self.n = 0
 
     def __len__(self) -> int:
-        return len(self.press)
+        return self.n
+
+    def extend(self, source: list[str], ts_text: list[str] | None, **columns: np.ndarray) -> None:
+        """Readings as arrays (one per numeric column, all of one length)."""
+        for name, values in columns.items():
+            self._arrays[name].append(values)
+        self._text["source"] += source
+        self._text["ts_text"] += ts_text or []
+        self.n += len(source)
+
+    def append(self, source: str, ts_text: str | None, **values: int | float) -> None:
+        """One reading."""
+        for name, value in values.items():
+            self._single[name].append(value)
+        self._text["single_source"].append(source)
+        if ts_text is not None:
+            self._text["single_ts_text"].append(ts_text)
+        self.n += 1
+
+    def column(self, name: str) -> np.ndarray:
+        """A numeric column: the arrays' readings, then the single ones."""
+        dtype = dict(self.NUMERIC)[name]
+        parts = [*self._arrays[name], np.array(self._single[name], dtype=dtype)]
+        return np.concatenate(parts).astype(dtype, copy=False)
+
+    @property
+    def source(self) -> list[str]:
+        return self._text["source"] + self._text["single_source"]
+
+    @property
+    def ts_text(self) -> list[str]:
+        return self._text["ts_text"] + self._text["single_ts_text"]
 
 
 PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL counts timestamps from 2000-01-01 UTC
@@ -573,18 +614,20 @@ COPY_TRAILER = b"\xff\xff"
 def copy_binary(site_id: int, received_at: dt.datetime, raw: _RawColumns) -> bytes:
     """The rows in PostgreSQL's binary COPY format for RAW_COLUMNS, built column-wise with numpy: rows of one
     (counter, source, mould or none) shape are fixed-width records, so each shape is one array."""
-    counter_names = sorted(set(raw.counter))
-    source_names = sorted(set(raw.source))
-    counter_ix = np.fromiter(map({n: i for i, n in enumerate(counter_names)}.__getitem__, raw.counter), np.int64,
-                             len(raw))
-    source_ix = np.fromiter(map({n: i for i, n in enumerate(source_names)}.__getitem__, raw.source), np.int64,
-                            len(raw))
-    mould = np.array(raw.mould, dtype=np.int64)
-    shape = (counter_ix * len(source_names) + source_ix) * 2 + (mould != 0)
-    press = np.array(raw.press, dtype=np.int64)
-    ts_us = np.rint(np.array(raw.t, dtype=np.float64) * 1e6).astype(np.int64) - PG_EPOCH_US
-    value = np.array(raw.value, dtype=np.int64)
-    shots = np.array(raw.shots, dtype=np.int64)
+    counter_names = COUNTERS
+    sources = raw.source
+    source_names = sorted(set(sources))
+    if len(source_names) == 1:
+        source_ix = np.zeros(len(raw), dtype=np.int64)
+    else:
+        source_ix = np.fromiter(map({n: i for i, n in enumerate(source_names)}.__getitem__, sources), np.int64,
+                                len(raw))
+    mould = raw.column("mould")
+    shape = (raw.column("counter") * len(source_names) + source_ix) * 2 + (mould != 0)
+    press = raw.column("press")
+    ts_us = np.rint(raw.column("t") * 1e6).astype(np.int64) - PG_EPOCH_US
+    value = raw.column("value")
+    shots = raw.column("shots")
     received = round(received_at.timestamp() * 1e6) - PG_EPOCH_US
     out = [COPY_SIGNATURE]
     for code in np.unique(shape).tolist():
@@ -627,16 +670,9 @@ class _Tally:
 
     def insert(self, press_id: int, counter: str, p: Point) -> None:
         """A new raw reading, and its shots."""
-        raw = self.raw
-        raw.press.append(press_id)
-        raw.t.append(p.t)
-        if self.sqlite:
-            raw.ts_text.append(_sqlite_ts(p.ts))
-        raw.counter.append(counter)
-        raw.value.append(to_signed64(p.value))
-        raw.mould.append(p.mould_id or 0)
-        raw.shots.append(p.shots)
-        raw.source.append(p.source)
+        self.raw.append(p.source, _sqlite_ts(p.ts) if self.sqlite else None, press=press_id,
+                        counter=COUNTERS.index(counter), t=p.t, value=to_signed64(p.value), mould=p.mould_id or 0,
+                        shots=p.shots)
         if p.shots:
             self.add(press_id, p.mould_id, p.t, p.shots)
 
@@ -677,17 +713,9 @@ class _Tally:
             shots[k] = shots_between(int(prev[k]), float(prev_t[k]), int(v[k]), float(t[k]))[0]
         mould = np.array([m or 0 for m in take(moulds)], dtype=np.int64)
         self._sum_fast(rows.press[idx], mould, t, shots)
-        raw = self.raw
-        for (press_id, counter), a, b in fast:
-            raw.press += [press_id] * (b - a)
-            raw.counter += [counter] * (b - a)
-        raw.t += t.tolist()
-        if self.sqlite:
-            raw.ts_text += _sqlite_texts(take(rows.raw_ts), take(rows.ts))
-        raw.value += v.view(np.int64).tolist()
-        raw.mould += mould.tolist()
-        raw.shots += shots.tolist()
-        raw.source += take(rows.source)
+        self.raw.extend(take(rows.source), _sqlite_texts(take(rows.raw_ts), take(rows.ts)) if self.sqlite else None,
+                        press=rows.press[idx], counter=rows.counter[idx], t=t, value=v.view(np.int64), mould=mould,
+                        shots=shots)
         sums = np.add.reduceat(shots, np.cumsum([0] + [b - a for _k, a, b in fast[:-1]]))
         return {key: int(n) for (key, _a, _b), n in zip(fast, sums.tolist(), strict=True)}
 
@@ -812,7 +840,8 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     if fast:
         added = tally.append_runs(rows, fast, moulds, states)
         for key, a, b in fast:
-            state_rows.append((*key, rows.ts[b - 1], to_signed64(rows.value[b - 1]), moulds[b - 1], now, b - a,
+            state_rows.append((*key, round(float(rows.t[b - 1]) * 1e6), to_signed64(rows.value[b - 1]), moulds[b - 1],
+                               b - a,
                                added[key]))
             result.shots += added[key]
     corrections: list[tuple[int, str, Point]] = []
@@ -829,7 +858,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         result.shots += shots
         newest = out.last if out.last is not None and (last is None or out.last.t > last.t) else last
         if out.inserts or out.changes:
-            state_rows.append((press_id, counter, newest.ts, to_signed64(newest.value), newest.mould_id, now,
+            state_rows.append((press_id, counter, round(newest.t * 1e6), to_signed64(newest.value), newest.mould_id,
                                len(out.inserts), shots))
     result.accepted = len(tally.raw)
     if result.accepted:
@@ -844,7 +873,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         (("accepted", ""), result.accepted), (("duplicate", ""), result.duplicates),
         (("rejected", "conflict"), len(result.conflicts)), (("rejected", "unknown_mould"), len(result.unattributed)))
               if n]
-    ops.write(site_id, hourly, daily, moulds_rows, state_rows, counts)
+    ops.write(site_id, now, hourly, daily, moulds_rows, state_rows, counts)
     return result
 
 

@@ -10,8 +10,11 @@ Demo seeding writes rollup rows directly and therefore needs plain rollup tables
 
 from __future__ import annotations
 
+import time
+import weakref
+
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 CHUNK = "INTERVAL '7 days'"
 REFRESH = ("start_offset => INTERVAL '35 days', end_offset => INTERVAL '1 minute', "
@@ -26,12 +29,21 @@ def available(conn: Connection) -> bool:
 
 
 def rollups_are_continuous(conn: Connection) -> bool:
-    """True when shots_hourly is a continuous aggregate (so ingest must not upsert it)."""
-    if not available(conn):
+    """True when shots_hourly is a continuous aggregate (so ingest must not upsert it). Asked once a minute per
+    engine: ingest calls this for every batch, and the answer changes only when the migration sets TimescaleDB up."""
+    if conn.dialect.name != "postgresql":
         return False
-    return conn.execute(text(
-        "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'shots_hourly'"
-    )).first() is not None
+    now = time.monotonic()
+    known = _continuous.get(conn.engine)
+    if known is None or now - known[1] > RECHECK_S:
+        known = _continuous[conn.engine] = (available(conn) and conn.execute(text(
+            "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'shots_hourly'"
+        )).first() is not None, now)
+    return known[0]
+
+
+RECHECK_S = 60.0
+_continuous: weakref.WeakKeyDictionary[Engine, tuple[bool, float]] = weakref.WeakKeyDictionary()
 
 
 def setup_sql() -> list[str]:
