@@ -169,10 +169,11 @@ def _load(url: str, site_id: int, work: list[dict], now: dt.datetime, done, erro
         engine.dispose()
 
 
-def run_ingest(db: BenchDatabase, rows: int, workers: int, log) -> tuple[float, int, int]:
-    """Load the rows with `workers` loader processes at once (the web app runs WEB_WORKERS gunicorn processes,
-    each serving ingest requests); the time counted is the wall time of the loading alone."""
+def run_ingest(db: BenchDatabase, rows: int, workers: int, loaders_as: str, log) -> tuple[float, int, int]:
+    """Load the rows with `workers` loaders at once, as processes (gunicorn's WEB_WORKERS, each serving ingest
+    requests) or as threads of one process (WEB_THREADS); the time counted is the wall time of the loading alone."""
     import multiprocessing
+    import queue
 
     from data.models import ShotsHourly
     from data.scope import system_scope
@@ -186,22 +187,27 @@ def run_ingest(db: BenchDatabase, rows: int, workers: int, log) -> tuple[float, 
     now = dt.datetime.now(dt.UTC)
     log(f"  generating {rows:,} readings ...")
     work = batches(rows, presses, moulds, start, workers)
-    ctx = multiprocessing.get_context("fork")  # the loaders inherit their batches, already built
-    done, errors = ctx.Value("q", 0), ctx.Queue()
-    loaders = [ctx.Process(target=_load, args=(db.app_url or db.url, site_id, work[w], now, done, errors))
+    if loaders_as == "processes":
+        ctx = multiprocessing.get_context("fork")  # the loaders inherit their batches, already built
+        done, errors, start_loader = ctx.Value("q", 0), ctx.Queue(), ctx.Process
+    else:
+        done, errors, start_loader = multiprocessing.Value("q", 0), queue.Queue(), threading.Thread
+    loaders = [start_loader(target=_load, args=(db.app_url or db.url, site_id, work[w], now, done, errors))
                for w in range(workers)]
     t0 = time.perf_counter()
     for p in loaders:
         p.start()
-    while any(p.is_alive() for p in loaders):
-        time.sleep(0.2 if time.perf_counter() - t0 < 2 else 2)
-        log(f"  ingest: {done.value:>10,} rows, {done.value / (time.perf_counter() - t0):>10,.0f} rows/s")
+    for p in loaders:  # join returns when the loader ends: the time is not rounded up to the progress interval
+        while p.is_alive():
+            p.join(timeout=2)
+            if p.is_alive():
+                log(f"  ingest: {done.value:>10,} rows, {done.value / (time.perf_counter() - t0):>10,.0f} rows/s")
     elapsed = time.perf_counter() - t0
     for p in loaders:
         p.join()
     if not errors.empty():
         raise RuntimeError(f"a loader failed: {errors.get()}")
-    if any(p.exitcode for p in loaders):
+    if any(getattr(p, "exitcode", 0) for p in loaders):
         raise RuntimeError(f"a loader exited with {[p.exitcode for p in loaders]}")
     owner = create_engine(db.url)
     with Session(owner) as s, system_scope():
@@ -262,21 +268,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2,
                         help="concurrent loaders, like edge processes posting at once (default 2)")
+    parser.add_argument("--loaders-as", choices=("processes", "threads"),
+                        help="loaders as processes (PostgreSQL's default: a server runs several gunicorn workers) "
+                             "or as threads of one process (SQLite's default: the embedded app runs one)")
     parser.add_argument("--app-role", action="store_true",
                         help="PostgreSQL: connect as a role under row-level security (the API without "
                              "INGEST_DATABASE_URL)")
     args = parser.parse_args(argv)
+    args.loaders_as = args.loaders_as or ("processes" if args.backend == "postgresql" else "threads")
     log = lambda msg: print(msg, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="toolmaint-bench-") as tmpdir:
         tmp = Path(tmpdir)
         db = BenchDatabase(args.backend, tmp, args.app_role)
         try:
             log(f"ingest bench: {args.backend}, {args.rows:,} readings, batches of {BATCH:,}, {PRESSES} presses, "
-                f"{args.workers} loaders, "
+                f"{args.workers} loaders as {args.loaders_as}, "
                 f"{'app role (row-level security)' if db.app_url else 'owner'}; "
                 f"started {dt.datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}, load {os.getloadavg()[0]:.1f}")
             migrate(db, tmp)
-            elapsed, stored, rolled = run_ingest(db, args.rows, args.workers, log)
+            elapsed, stored, rolled = run_ingest(db, args.rows, args.workers, args.loaders_as, log)
             expected = expected_shots(args.rows)
             if stored != expected or rolled != expected:
                 log(f"WRONG: stored {stored:,} and rolled up {rolled:,} shots, expected {expected:,}")

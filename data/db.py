@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event, inspect, text
@@ -25,6 +26,30 @@ def engine_options(database_url: str) -> dict:
     if database_url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+
+
+SQLITE_WRITE_WAIT_S = 30.0  # as long as SQLite's own busy timeout
+_sqlite_writers: dict[str, threading.Lock] = {}
+_WRITER_KEY = "sqlite_writer"
+
+
+def queue_sqlite_writer(session: Session) -> None:
+    """On SQLite, make this session's transaction wait, until it ends, for the process's other writers queued here
+    (ingest batches). SQLite lets one connection write at a time: the others sleep and retry in growing steps (its
+    busy timeout) or fail when they read before another commit; waiting on a lock hands over at once. Call before
+    the transaction's first statement. A no-op on PostgreSQL, where row locks do this."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or _WRITER_KEY in session.info:
+        return
+    lock = _sqlite_writers.setdefault(str(bind.url), threading.Lock())
+    if lock.acquire(timeout=SQLITE_WRITE_WAIT_S):  # else go on and let SQLite's busy timeout decide
+        session.info[_WRITER_KEY] = lock
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_sqlite_writer(session: Session, transaction) -> None:
+    if transaction.parent is None and _WRITER_KEY in session.info:
+        session.info.pop(_WRITER_KEY).release()
 
 
 @event.listens_for(Engine, "connect")

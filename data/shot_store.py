@@ -48,6 +48,7 @@ from data.counters import (
     shots_between,
     to_signed64,
 )
+from data.db import queue_sqlite_writer
 from data.ingest_health import hour_of, shard
 from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus
 from data.models.base import utcnow
@@ -795,6 +796,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     result = CounterResult(received=len(batch))
     if not len(batch):
         return result
+    queue_sqlite_writer(session)
     conn = session.connection()
     presses, mould_ids, result.unattributed = _resolve(conn, site_id, batch, unknown_mould)
     rows = _sort(batch, presses)
