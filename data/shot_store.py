@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-import re
 import time
 import weakref
 from collections import defaultdict
@@ -214,7 +213,6 @@ class _Sorted:
     counter: np.ndarray  # index in COUNTERS
     t: np.ndarray
     ts: list[dt.datetime]
-    raw_ts: list[str]
     value: list[int]
     mould: list[str | None]
     source: list[str]
@@ -241,7 +239,7 @@ def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
     pid, cix = pid[order], cix[order]
     groups = [((int(pid[a]), COUNTERS[int(key[a]) % len(COUNTERS)]), a, b) for a, b in zip(starts, ends, strict=True)]
     take = itemgetter(*order.tolist()) if n > 1 else (lambda column: (column[0],))
-    return _Sorted(groups, pid, cix, t, *(list(take(c)) for c in (batch.ts, batch.raw_ts, batch.value, batch.mould,
+    return _Sorted(groups, pid, cix, t, *(list(take(c)) for c in (batch.ts, batch.value, batch.mould,
                                                               batch.source)), strict)
 
 
@@ -526,7 +524,8 @@ class _SqliteOps(_Ops):
                                 ids).fetchall()
 
     def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
-        rows = zip(itertools.repeat(site_id), raw.column("press").tolist(), raw.ts_text,
+        rows = zip(itertools.repeat(site_id), raw.column("press").tolist(),
+                   _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
                    map(COUNTERS.__getitem__, raw.column("counter").tolist()), raw.column("value").tolist(),
                    [m or None for m in raw.column("mould").tolist()], raw.column("shots").tolist(), raw.source,
                    itertools.repeat(_sqlite_ts(received_at)))
@@ -561,7 +560,7 @@ class _SqliteOps(_Ops):
 class _RawColumns:
     """The batch's new raw readings, column by column: arrays from the vectorised path (append_runs) and single
     readings from merges (press, counter as its index in COUNTERS, t in epoch seconds, value as signed 64-bit,
-    mould 0 for none, shots), with each reading's source and, for SQLite, its stored time text."""
+    mould 0 for none, shots), with each reading's source."""
 
     NUMERIC = (("press", np.int64), ("counter", np.int64), ("t", np.float64), ("value", np.int64),
                ("mould", np.int64), ("shots", np.int64))
@@ -569,27 +568,25 @@ class _RawColumns:
     def __init__(self) -> None:
         self._arrays: dict[str, list[np.ndarray]] = {name: [] for name, _dtype in self.NUMERIC}
         self._single: dict[str, list] = {name: [] for name, _dtype in self.NUMERIC}
-        self._text: dict[str, list[str]] = {"source": [], "ts_text": [], "single_source": [], "single_ts_text": []}
+        self._sources: list[str] = []
+        self._single_sources: list[str] = []
         self.n = 0
 
     def __len__(self) -> int:
         return self.n
 
-    def extend(self, source: list[str], ts_text: list[str] | None, **columns: np.ndarray) -> None:
+    def extend(self, source: list[str], **columns: np.ndarray) -> None:
         """Readings as arrays (one per numeric column, all of one length)."""
         for name, values in columns.items():
             self._arrays[name].append(values)
-        self._text["source"] += source
-        self._text["ts_text"] += ts_text or []
+        self._sources += source
         self.n += len(source)
 
-    def append(self, source: str, ts_text: str | None, **values: int | float) -> None:
+    def append(self, source: str, **values: int | float) -> None:
         """One reading."""
         for name, value in values.items():
             self._single[name].append(value)
-        self._text["single_source"].append(source)
-        if ts_text is not None:
-            self._text["single_ts_text"].append(ts_text)
+        self._single_sources.append(source)
         self.n += 1
 
     def column(self, name: str) -> np.ndarray:
@@ -600,11 +597,7 @@ class _RawColumns:
 
     @property
     def source(self) -> list[str]:
-        return self._text["source"] + self._text["single_source"]
-
-    @property
-    def ts_text(self) -> list[str]:
-        return self._text["ts_text"] + self._text["single_ts_text"]
+        return self._sources + self._single_sources
 
 
 PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL counts timestamps from 2000-01-01 UTC
@@ -659,10 +652,7 @@ def copy_binary(site_id: int, received_at: dt.datetime, raw: _RawColumns) -> byt
 class _Tally:
     """One pass over the batch's shots: raw rows, hourly rollups, lifetime and since-PM sums per mould."""
 
-    def __init__(self, ops: _Ops, site_id: int, received_at: dt.datetime,
-                 last_pm: dict[int, dt.datetime | None]) -> None:
-        self.site_id = site_id
-        self.sqlite = isinstance(ops, _SqliteOps)
+    def __init__(self, last_pm: dict[int, dt.datetime | None]) -> None:
         self.pm_t = {m: (pm.timestamp() if pm is not None else float("-inf")) for m, pm in last_pm.items()}
         self.raw = _RawColumns()
         self.hourly: dict[tuple[int, int, int], int] = defaultdict(int)
@@ -671,7 +661,7 @@ class _Tally:
 
     def insert(self, press_id: int, counter: str, p: Point) -> None:
         """A new raw reading, and its shots."""
-        self.raw.append(p.source, _sqlite_ts(p.ts) if self.sqlite else None, press=press_id,
+        self.raw.append(p.source, press=press_id,
                         counter=COUNTERS.index(counter), t=p.t, value=to_signed64(p.value), mould=p.mould_id or 0,
                         shots=p.shots)
         if p.shots:
@@ -714,9 +704,8 @@ class _Tally:
             shots[k] = shots_between(int(prev[k]), float(prev_t[k]), int(v[k]), float(t[k]))[0]
         mould = np.array([m or 0 for m in take(moulds)], dtype=np.int64)
         self._sum_fast(rows.press[idx], mould, t, shots)
-        self.raw.extend(take(rows.source), _sqlite_texts(take(rows.raw_ts), take(rows.ts)) if self.sqlite else None,
-                        press=rows.press[idx], counter=rows.counter[idx], t=t, value=v.view(np.int64), mould=mould,
-                        shots=shots)
+        self.raw.extend(take(rows.source), press=rows.press[idx], counter=rows.counter[idx], t=t,
+                        value=v.view(np.int64), mould=mould, shots=shots)
         sums = np.add.reduceat(shots, np.cumsum([0] + [b - a for _k, a, b in fast[:-1]]))
         return {key: int(n) for (key, _a, _b), n in zip(fast, sums.tolist(), strict=True)}
 
@@ -749,29 +738,11 @@ class _Tally:
         return hourly, [(p, m, d, n) for (p, m, d), n in sorted(daily.items()) if n]
 
 
-CANONICAL_TIMES = re.compile(r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?Z\n)*")
-
-
-def _sqlite_texts(raws: list[str], times: list[dt.datetime]) -> list[str]:
-    """_sqlite_text for a whole column: canonical UTC strings (as the edge processes send) are rewritten in one
-    pass over the joined column."""
-    joined = "\n".join(raws) + "\n"
-    if CANONICAL_TIMES.fullmatch(joined):
-        texts = joined[:-1].replace("T", " ").replace("Z", "").split("\n")
-        return [x if len(x) == 26 else x + ".000000" for x in texts]
-    return [_sqlite_text(r, ts) for r, ts in zip(raws, times, strict=True)]
-
-
-def _sqlite_text(raw: str, ts: dt.datetime) -> str:
-    """SQLite's stored form of a timestamp sent as canonical UTC (YYYY-MM-DDTHH:MM:SS[.ffffff]Z) without
-    formatting the datetime again; other forms through _sqlite_ts."""
-    n = len(raw)
-    if raw[-1] == "Z" and n >= 20 and raw[10] == "T":
-        if n == 20:
-            return f"{raw[:10]} {raw[11:19]}.000000"
-        if raw[19] == "." and n <= 27:
-            return f"{raw[:10]} {raw[11:19]}.{raw[20:-1]:0<6}"
-    return _sqlite_ts(ts)
+def _sqlite_times(micros: np.ndarray) -> list[str]:
+    """_sqlite_ts for a column of UTC times in microseconds since 1970, formatted by numpy."""
+    text = micros.astype("datetime64[us]").astype("U26")
+    text.view(np.uint32).reshape(len(text), 26)[:, 10] = ord(" ")  # ISO's T: SQLAlchemy stores a space
+    return text.tolist()
 
 
 def _sqlite_ts(ts: dt.datetime) -> str:
@@ -837,7 +808,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     more = sorted(locked - last_pm.keys())  # moulds from the mounting history or stored readings
     if more:
         last_pm.update({m: ops.read_ts(pm) for m, pm in ops.lock_moulds(more)})
-    tally = _Tally(ops, site_id, now, last_pm)
+    tally = _Tally(last_pm)
     state_rows: list[tuple] = []
     if fast:
         added = tally.append_runs(rows, fast, moulds, states)
