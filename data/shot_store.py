@@ -15,8 +15,8 @@ transaction, unless TimescaleDB's continuous aggregates keep the rollups (data/t
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
+import re
 import time
 import weakref
 from collections import defaultdict
@@ -56,6 +56,7 @@ from data.readings import CounterBatch, ItemError, invalid
 logger = logging.getLogger(__name__)
 
 RAW_COLUMNS = ("site_id", "press_id", "ts", "counter", "value", "mould_id", "shots", "source", "received_at")
+LITERAL_SAFE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")  # a source name that can be written into SQL as it is
 NEIGHBOUR_WINDOWS = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=31), None)
 
 _cr = CounterReading.__table__
@@ -524,21 +525,35 @@ class _SqliteOps(_Ops):
                                 ids).fetchall()
 
     def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
-        rows = zip(itertools.repeat(site_id), raw.column("press").tolist(),
-                   _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
-                   map(COUNTERS.__getitem__, raw.column("counter").tolist()), raw.column("value").tolist(),
-                   [m or None for m in raw.column("mould").tolist()], raw.column("shots").tolist(), raw.source,
-                   itertools.repeat(_sqlite_ts(received_at)))
-        self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        """One executemany. Columns with one value in the whole batch (site and time received; usually counter and
+        source) are written into the statement as literals, so that only the others are bound row by row."""
+        counter_ix = raw.column("counter")
+        sources = raw.source
+        bound: dict[str, Any] = {
+            "press_id": raw.column("press").tolist(),
+            "ts": _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
+            "counter": map(COUNTERS.__getitem__, counter_ix.tolist()),
+            "value": raw.column("value").tolist(),
+            "mould_id": [m or None for m in raw.column("mould").tolist()],
+            "shots": raw.column("shots").tolist(),
+            "source": sources,
+        }
+        literal = {"site_id": str(int(site_id)), "received_at": f"'{_sqlite_ts(received_at)}'"}
+        if len(set(counter_ix.tolist())) == 1:
+            literal["counter"] = f"'{COUNTERS[int(counter_ix[0])]}'"  # names from data.counters: plain words
+        if len(set(sources)) == 1 and LITERAL_SAFE.match(sources[0]):
+            literal["source"] = f"'{sources[0]}'"
+        values = ", ".join(literal.get(c, "?") for c in RAW_COLUMNS)
+        rows = zip(*(bound[c] for c in RAW_COLUMNS if c not in literal), strict=True)
+        self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ({values})", rows)
 
     def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
               moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
-        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        epoch = dt.date(1970, 1, 1)
+        buckets = _sqlite_times(np.array([h for _p, _m, h, _s in hourly], dtype=np.int64) * 3_600_000_000)
         for table, key, rows in (
-            ("shots_hourly", "bucket", [(p, m, _sqlite_ts(epoch + dt.timedelta(hours=h)), s) for p, m, h, s in hourly]),
-            ("shots_daily", "day", [(p, m, (epoch + dt.timedelta(days=d)).date().isoformat(), s)
-                                    for p, m, d, s in daily]),
+            ("shots_hourly", "bucket", [(p, m, b, s) for (p, m, _h, s), b in zip(hourly, buckets, strict=True)]),
+            ("shots_daily", "day", [(p, m, (epoch + dt.timedelta(days=d)).isoformat(), s) for p, m, d, s in daily]),
         ):
             self.raw.executemany(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
                                  f"VALUES ({int(site_id)}, ?, ?, ?, ?) ON CONFLICT (press_id, mould_id, {key}) "
@@ -546,11 +561,12 @@ class _SqliteOps(_Ops):
         self.raw.executemany("UPDATE moulds SET lifetime_shots = lifetime_shots + ?, "
                              "shots_since_pm = shots_since_pm + ? WHERE id = ?",
                              [(life, since, m) for m, life, since in moulds])
+        received = _sqlite_ts(received_at)
         self.raw.executemany("UPDATE counter_state SET last_ts = ?, last_value = ?, last_mould_id = ?, "
                              "last_received_at = ?, readings = readings + ?, shots = shots + ? "
                              "WHERE press_id = ? AND counter = ?",
-                             [(_sqlite_ts(epoch + dt.timedelta(microseconds=us)), v, m, _sqlite_ts(received_at), n,
-                               shots, p, c) for p, c, us, v, m, n, shots in states])
+                             [(ts, v, m, received, n, shots, p, c) for (p, c, _us, v, m, n, shots), ts in zip(
+                                 states, _sqlite_times(np.array([r[2] for r in states], dtype=np.int64)), strict=True)])
         self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                              "DO UPDATE SET n = n + excluded.n",
