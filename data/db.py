@@ -37,7 +37,8 @@ def queue_sqlite_writer(session: Session) -> None:
     """On SQLite, make this session's transaction wait, until it ends, for the process's other writers queued here
     (ingest batches). SQLite lets one connection write at a time: the others sleep and retry in growing steps (its
     busy timeout) or fail when they read before another commit; waiting on a lock hands over at once. Call before
-    the transaction's first statement. A no-op on PostgreSQL, where row locks do this."""
+    the transaction's first write (pysqlite begins the transaction there; reads before it run on their own). A
+    no-op on PostgreSQL, where row locks do this."""
     bind = session.get_bind()
     if bind.dialect.name != "sqlite" or _WRITER_KEY in session.info:
         return

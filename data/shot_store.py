@@ -218,6 +218,7 @@ class _Sorted:
     mould: list[str | None]
     source: list[str]
     strict: np.ndarray  # each row later than the one before it in its group (True at group starts)
+    text: list[str] | None = None  # SQLite's stored form of each time, made before the write lock (_Ops.prepare)
 
 
 def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
@@ -364,6 +365,9 @@ class _Ops:
         """A timestamp as this backend's driver returns it."""
         return value
 
+    def prepare(self, rows: _Sorted) -> None:
+        """Work on the batch's rows that can be done before the write lock."""
+
 
 def _array(values: list) -> str:
     """A PostgreSQL array literal: numbers, timestamps, dates, and plain words (codes); None as NULL."""
@@ -486,6 +490,9 @@ class _PostgresOps(_Ops):
 
 
 class _SqliteOps(_Ops):
+    def prepare(self, rows: _Sorted) -> None:
+        rows.text = _sqlite_times(np.rint(rows.t * 1e6).astype(np.int64))
+
     def ts(self, value: dt.datetime) -> str:
         return _sqlite_ts(value)
 
@@ -531,7 +538,7 @@ class _SqliteOps(_Ops):
         sources = raw.source
         bound: dict[str, Any] = {
             "press_id": raw.column("press").tolist(),
-            "ts": _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
+            "ts": raw.texts() or _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
             "counter": map(COUNTERS.__getitem__, counter_ix.tolist()),
             "value": raw.column("value").tolist(),
             "mould_id": [m or None for m in raw.column("mould").tolist()],
@@ -586,16 +593,18 @@ class _RawColumns:
         self._single: dict[str, list] = {name: [] for name, _dtype in self.NUMERIC}
         self._sources: list[str] = []
         self._single_sources: list[str] = []
+        self._texts: list[str] | None = []  # None once a reading came without one
         self.n = 0
 
     def __len__(self) -> int:
         return self.n
 
-    def extend(self, source: list[str], **columns: np.ndarray) -> None:
-        """Readings as arrays (one per numeric column, all of one length)."""
+    def extend(self, source: list[str], text: list[str] | None = None, **columns: np.ndarray) -> None:
+        """Readings as arrays (one per numeric column, all of one length), with SQLite's time texts if made."""
         for name, values in columns.items():
             self._arrays[name].append(values)
         self._sources += source
+        self._texts = None if text is None or self._texts is None else self._texts + text
         self.n += len(source)
 
     def append(self, source: str, **values: int | float) -> None:
@@ -603,6 +612,7 @@ class _RawColumns:
         for name, value in values.items():
             self._single[name].append(value)
         self._single_sources.append(source)
+        self._texts = None
         self.n += 1
 
     def column(self, name: str) -> np.ndarray:
@@ -614,6 +624,10 @@ class _RawColumns:
     @property
     def source(self) -> list[str]:
         return self._sources + self._single_sources
+
+    def texts(self) -> list[str] | None:
+        """SQLite's time texts of all readings, when every reading came with one."""
+        return self._texts if self._texts is not None and len(self._texts) == self.n else None
 
 
 PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL counts timestamps from 2000-01-01 UTC
@@ -720,8 +734,8 @@ class _Tally:
             shots[k] = shots_between(int(prev[k]), float(prev_t[k]), int(v[k]), float(t[k]))[0]
         mould = np.array([m or 0 for m in take(moulds)], dtype=np.int64)
         self._sum_fast(rows.press[idx], mould, t, shots)
-        self.raw.extend(take(rows.source), press=rows.press[idx], counter=rows.counter[idx], t=t,
-                        value=v.view(np.int64), mould=mould, shots=shots)
+        self.raw.extend(take(rows.source), None if rows.text is None else take(rows.text), press=rows.press[idx],
+                        counter=rows.counter[idx], t=t, value=v.view(np.int64), mould=mould, shots=shots)
         sums = np.add.reduceat(shots, np.cumsum([0] + [b - a for _k, a, b in fast[:-1]]))
         return {key: int(n) for (key, _a, _b), n in zip(fast, sums.tolist(), strict=True)}
 
@@ -783,11 +797,12 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     result = CounterResult(received=len(batch))
     if not len(batch):
         return result
-    queue_sqlite_writer(session)
     conn = session.connection()
     presses, mould_ids, result.unattributed = _resolve(conn, site_id, batch, unknown_mould)
     rows = _sort(batch, presses)
     ops = _Ops.for_connection(conn)
+    ops.prepare(rows)
+    queue_sqlite_writer(session)  # before the first write: on SQLite the reads so far ran outside a transaction
     explicit = sorted({m for m, _on in mould_ids.values()})
     state_rows_found, pm_rows = ops.lock(site_id, [key for key, _a, _b in rows.groups], explicit)
     last_pm = {m: ops.read_ts(pm) for m, pm in pm_rows}

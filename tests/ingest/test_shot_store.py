@@ -126,3 +126,41 @@ def test_copy_path_with_an_ingest_role_stores_the_same(app, database, plant, ing
 
         assert not copy_allowed(db.session.connection())  # the app role may not: it stages instead
         db.session.rollback()
+
+
+@pytest.mark.parametrize("first_ends_with", ["commit", "rollback"])
+def test_a_second_batch_for_a_counter_waits_for_the_first_transaction_to_end(app, plant, ctx, first_ends_with):
+    """SQLite: the batches queue on the process's writer lock; PostgreSQL: on the counter's row lock. Either way the
+    second batch is stored once the first one's transaction ends, whichever way it ends, and not refused."""
+    from sqlalchemy.orm import Session
+
+    from data.db import _sqlite_writers, db
+    from data.scope import system_scope
+
+    site, engine = plant["sites"]["S1"], db.engine
+
+    def batch(minute: int, value: int):
+        payload = {"readings": [{"press": "S1-P01", "ts": iso(T0 + dt.timedelta(minutes=minute)), "value": value}]}
+        return parse_counter_batch(payload, utcnow())[0]
+
+    done = threading.Event()
+    outcome = []
+
+    def second() -> None:
+        with system_scope(), Session(engine) as session:
+            outcome.append(ingest_counters(session, site, batch(2, 150)).accepted)
+            session.commit()
+        done.set()
+
+    with Session(engine) as first:
+        ingest_counters(first, site, batch(0, 100))
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert not done.wait(0.5), "the second batch went ahead while the first held the counter"
+        getattr(first, first_ends_with)()
+    assert done.wait(10), "the second batch did not go ahead when the first ended"
+    worker.join()
+    assert not any(lock.locked() for lock in _sqlite_writers.values())  # released when each transaction ended
+    assert outcome == [1]
+    stored = ctx.execute(select(CounterReading.value).order_by(CounterReading.ts)).scalars().all()
+    assert stored == ([100, 150] if first_ends_with == "commit" else [150])
