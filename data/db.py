@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from data import sqlite_wal
 from data.models import Base, Site, SiteOwned
 from data.scope import OutOfScope, current_scope
 
@@ -28,40 +28,17 @@ def engine_options(database_url: str) -> dict:
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
 
 
-SQLITE_WRITE_WAIT_S = 30.0  # as long as SQLite's own busy timeout
-_sqlite_writers: dict[str, threading.Lock] = {}
-_WRITER_KEY = "sqlite_writer"
-
-
-def queue_sqlite_writer(session: Session) -> None:
-    """On SQLite, make this session's transaction wait, until it ends, for the process's other writers queued here
-    (ingest batches). SQLite lets one connection write at a time: the others sleep and retry in growing steps (its
-    busy timeout) or fail when they read before another commit; waiting on a lock hands over at once. Call before
-    the transaction's first write (pysqlite begins the transaction there; reads before it run on their own). A
-    no-op on PostgreSQL, where row locks do this."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite" or _WRITER_KEY in session.info:
-        return
-    lock = _sqlite_writers.setdefault(str(bind.url), threading.Lock())
-    if lock.acquire(timeout=SQLITE_WRITE_WAIT_S):  # else go on and let SQLite's busy timeout decide
-        session.info[_WRITER_KEY] = lock
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _release_sqlite_writer(session: Session, transaction) -> None:
-    if transaction.parent is None and _WRITER_KEY in session.info:
-        session.info.pop(_WRITER_KEY).release()
-
-
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, a busy timeout for writers."""
+    """WAL for concurrent readers (checkpointed in the background: data/sqlite_wal.py), enforced foreign keys, a busy
+    timeout for writers."""
     if type(dbapi_conn).__module__.startswith("sqlite3"):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        sqlite_wal.configure(dbapi_conn)
         cur.close()
 
 

@@ -20,7 +20,6 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from data.counters import mould_at
-from data.db import queue_sqlite_writer
 from data.ingest_health import add_counts
 from data.models import Press, Sensor, SensorAlert, SensorHourly, SensorReading, SensorState
 from data.models.base import utcnow
@@ -111,7 +110,6 @@ def ingest_sensors(session: Session, site_id: int, items: list[SensorItem], now:
     result = SensorResult(received=len(items))
     if not items:
         return result
-    queue_sqlite_writer(session)
     sensors, result.sensors_created = _sensors(session, site_id, items)
     conn = session.connection()
     insert = _insert(conn)

@@ -47,7 +47,6 @@ from data.counters import (
     shots_between,
     to_signed64,
 )
-from data.db import queue_sqlite_writer
 from data.ingest_health import hour_of, shard
 from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus
 from data.models.base import utcnow
@@ -802,7 +801,6 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     rows = _sort(batch, presses)
     ops = _Ops.for_connection(conn)
     ops.prepare(rows)
-    queue_sqlite_writer(session)  # before the first write: on SQLite the reads so far ran outside a transaction
     explicit = sorted({m for m, _on in mould_ids.values()})
     state_rows_found, pm_rows = ops.lock(site_id, [key for key, _a, _b in rows.groups], explicit)
     last_pm = {m: ops.read_ts(pm) for m, pm in pm_rows}
