@@ -124,5 +124,5 @@ def pm_status(
         driver=row["driver"],
         shots_left=_num(row["shots_left"]),
         days_left=_num(row["days_left"]),
-        forecast_due=None if pd.isna(due) else due.to_pydatetime(),
+        forecast_due=None if pd.isna(due) else due.floor("us").to_pydatetime(),  # a datetime holds microseconds
     )
