@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 import weakref
 from collections import defaultdict
@@ -50,12 +49,11 @@ from data.counters import (
 from data.ingest_health import hour_of, shard
 from data.models import CounterReading, CounterState, Mould, MouldMount, MouldStatus
 from data.models.base import utcnow
-from data.readings import CounterBatch, ItemError, invalid
+from data.readings import SOURCE_RE, CounterBatch, ItemError, invalid
 
 logger = logging.getLogger(__name__)
 
 RAW_COLUMNS = ("site_id", "press_id", "ts", "counter", "value", "mould_id", "shots", "source", "received_at")
-LITERAL_SAFE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")  # a source name that can be written into SQL as it is
 NEIGHBOUR_WINDOWS = (dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=31), None)
 
 _cr = CounterReading.__table__
@@ -217,7 +215,6 @@ class _Sorted:
     mould: list[str | None]
     source: list[str]
     strict: np.ndarray  # each row later than the one before it in its group (True at group starts)
-    text: list[str] | None = None  # SQLite's stored form of each time, made before the write lock (_Ops.prepare)
 
 
 def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
@@ -364,9 +361,6 @@ class _Ops:
         """A timestamp as this backend's driver returns it."""
         return value
 
-    def prepare(self, rows: _Sorted) -> None:
-        """Work on the batch's rows that can be done before the write lock."""
-
 
 def _array(values: list) -> str:
     """A PostgreSQL array literal: numbers, timestamps, dates, and plain words (codes); None as NULL."""
@@ -489,9 +483,6 @@ class _PostgresOps(_Ops):
 
 
 class _SqliteOps(_Ops):
-    def prepare(self, rows: _Sorted) -> None:
-        rows.text = _sqlite_times(np.rint(rows.t * 1e6).astype(np.int64))
-
     def ts(self, value: dt.datetime) -> str:
         return _sqlite_ts(value)
 
@@ -537,7 +528,7 @@ class _SqliteOps(_Ops):
         sources = raw.source
         bound: dict[str, Any] = {
             "press_id": raw.column("press").tolist(),
-            "ts": raw.texts() or _sqlite_times(np.rint(raw.column("t") * 1e6).astype(np.int64)),
+            "ts": _sqlite_times(raw.micros()),
             "counter": map(COUNTERS.__getitem__, counter_ix.tolist()),
             "value": raw.column("value").tolist(),
             "mould_id": [m or None for m in raw.column("mould").tolist()],
@@ -547,7 +538,7 @@ class _SqliteOps(_Ops):
         literal = {"site_id": str(int(site_id)), "received_at": f"'{_sqlite_ts(received_at)}'"}
         if len(set(counter_ix.tolist())) == 1:
             literal["counter"] = f"'{COUNTERS[int(counter_ix[0])]}'"  # names from data.counters: plain words
-        if len(set(sources)) == 1 and LITERAL_SAFE.match(sources[0]):
+        if len(set(sources)) == 1 and SOURCE_RE.match(sources[0]):  # a plain word
             literal["source"] = f"'{sources[0]}'"
         values = ", ".join(literal.get(c, "?") for c in RAW_COLUMNS)
         rows = zip(*(bound[c] for c in RAW_COLUMNS if c not in literal), strict=True)
@@ -592,18 +583,16 @@ class _RawColumns:
         self._single: dict[str, list] = {name: [] for name, _dtype in self.NUMERIC}
         self._sources: list[str] = []
         self._single_sources: list[str] = []
-        self._texts: list[str] | None = []  # None once a reading came without one
         self.n = 0
 
     def __len__(self) -> int:
         return self.n
 
-    def extend(self, source: list[str], text: list[str] | None = None, **columns: np.ndarray) -> None:
-        """Readings as arrays (one per numeric column, all of one length), with SQLite's time texts if made."""
+    def extend(self, source: list[str], **columns: np.ndarray) -> None:
+        """Readings as arrays (one per numeric column, all of one length)."""
         for name, values in columns.items():
             self._arrays[name].append(values)
         self._sources += source
-        self._texts = None if text is None or self._texts is None else self._texts + text
         self.n += len(source)
 
     def append(self, source: str, **values: int | float) -> None:
@@ -611,7 +600,6 @@ class _RawColumns:
         for name, value in values.items():
             self._single[name].append(value)
         self._single_sources.append(source)
-        self._texts = None
         self.n += 1
 
     def column(self, name: str) -> np.ndarray:
@@ -624,9 +612,9 @@ class _RawColumns:
     def source(self) -> list[str]:
         return self._sources + self._single_sources
 
-    def texts(self) -> list[str] | None:
-        """SQLite's time texts of all readings, when every reading came with one."""
-        return self._texts if self._texts is not None and len(self._texts) == self.n else None
+    def micros(self) -> np.ndarray:
+        """The readings' times in whole microseconds since 1970."""
+        return np.rint(self.column("t") * 1e6).astype(np.int64)
 
 
 PG_EPOCH_US = 946_684_800 * 1_000_000  # PostgreSQL counts timestamps from 2000-01-01 UTC
@@ -648,7 +636,7 @@ def copy_binary(site_id: int, received_at: dt.datetime, raw: _RawColumns) -> byt
     mould = raw.column("mould")
     shape = (raw.column("counter") * len(source_names) + source_ix) * 2 + (mould != 0)
     press = raw.column("press")
-    ts_us = np.rint(raw.column("t") * 1e6).astype(np.int64) - PG_EPOCH_US
+    ts_us = raw.micros() - PG_EPOCH_US
     value = raw.column("value")
     shots = raw.column("shots")
     received = round(received_at.timestamp() * 1e6) - PG_EPOCH_US
@@ -690,9 +678,8 @@ class _Tally:
 
     def insert(self, press_id: int, counter: str, p: Point) -> None:
         """A new raw reading, and its shots."""
-        self.raw.append(p.source, press=press_id,
-                        counter=COUNTERS.index(counter), t=p.t, value=to_signed64(p.value), mould=p.mould_id or 0,
-                        shots=p.shots)
+        self.raw.append(p.source, press=press_id, counter=COUNTERS.index(counter), t=p.t, value=to_signed64(p.value),
+                        mould=p.mould_id or 0, shots=p.shots)
         if p.shots:
             self.add(press_id, p.mould_id, p.t, p.shots)
 
@@ -733,8 +720,8 @@ class _Tally:
             shots[k] = shots_between(int(prev[k]), float(prev_t[k]), int(v[k]), float(t[k]))[0]
         mould = np.array([m or 0 for m in take(moulds)], dtype=np.int64)
         self._sum_fast(rows.press[idx], mould, t, shots)
-        self.raw.extend(take(rows.source), None if rows.text is None else take(rows.text), press=rows.press[idx],
-                        counter=rows.counter[idx], t=t, value=v.view(np.int64), mould=mould, shots=shots)
+        self.raw.extend(take(rows.source), press=rows.press[idx], counter=rows.counter[idx], t=t,
+                        value=v.view(np.int64), mould=mould, shots=shots)
         sums = np.add.reduceat(shots, np.cumsum([0] + [b - a for _k, a, b in fast[:-1]]))
         return {key: int(n) for (key, _a, _b), n in zip(fast, sums.tolist(), strict=True)}
 
@@ -800,7 +787,6 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     presses, mould_ids, result.unattributed = _resolve(conn, site_id, batch, unknown_mould)
     rows = _sort(batch, presses)
     ops = _Ops.for_connection(conn)
-    ops.prepare(rows)
     explicit = sorted({m for m, _on in mould_ids.values()})
     state_rows_found, pm_rows = ops.lock(site_id, [key for key, _a, _b in rows.groups], explicit)
     last_pm = {m: ops.read_ts(pm) for m, pm in pm_rows}
@@ -843,8 +829,7 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         added = tally.append_runs(rows, fast, moulds, states)
         for key, a, b in fast:
             state_rows.append((*key, round(float(rows.t[b - 1]) * 1e6), to_signed64(rows.value[b - 1]), moulds[b - 1],
-                               b - a,
-                               added[key]))
+                               b - a, added[key]))
             result.shots += added[key]
     corrections: list[tuple[int, str, Point]] = []
     for key, out in merges.items():
