@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sqlite3
 import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -306,6 +309,7 @@ def _dialect_insert(conn: Connection):
 _copy_allowed: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 HOT_TABLES = ("counter_state", "moulds", "shots_hourly", "shots_daily", "ingest_counts")
 VACUUM_EVERY_S = 15.0
+MOST_ROWS_PER_STATEMENT = 4096
 _last_vacuum: weakref.WeakKeyDictionary[Engine, float] = weakref.WeakKeyDictionary()
 
 
@@ -482,12 +486,40 @@ class _PostgresOps(_Ops):
             self._pipeline(statements)
 
 
+def _row_counts(n: int, most: int) -> list[int]:
+    """Row counts adding up to n for multi-row statements: powers of two (the largest at most MOST_ROWS_PER_STATEMENT
+    and `most`), so that a dozen statement texts, each prepared once and cached by the driver, serve every size."""
+    top = 1 << (min(MOST_ROWS_PER_STATEMENT, max(most, 1)).bit_length() - 1)
+    counts = [top] * (n // top)
+    rest = n % top
+    counts += [1 << b for b in range(rest.bit_length() - 1, -1, -1) if rest >> b & 1]
+    return counts
+
+
+@lru_cache(maxsize=128)
+def _multirow(head: str, row: str, tail: str, rows: int) -> str:
+    return head + ", ".join([row] * rows) + tail
+
+
 class _SqliteOps(_Ops):
     def ts(self, value: dt.datetime) -> str:
         return _sqlite_ts(value)
 
     def read_ts(self, value: Any) -> dt.datetime | None:
         return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+
+    def _many(self, head: str, row: str, tail: str, flat: list, width: int) -> None:
+        """`head row, row, ... tail` for the rows whose `width` values follow one another in flat, in a few
+        statements (one for up to 4,096 rows).
+
+        Not executemany: pysqlite releases the interpreter lock around every step, i.e. every row, and getting it
+        back waits for whatever Python another ingest thread runs (up to the 5 ms switch interval). One statement
+        for thousands of rows is one step, run in parallel with the other threads' Python."""
+        most = self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+        done = 0
+        for k in _row_counts(len(flat) // width, most):
+            self.raw.execute(_multirow(head, row, tail, k), flat[done * width:(done + k) * width])
+            done += k
 
     def _codes(self, table: str, extra: str, site_id: int, codes: set[str]) -> list[tuple]:
         if not codes:
@@ -507,8 +539,8 @@ class _SqliteOps(_Ops):
 
     def lock(self, site_id: int, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
         # The insert takes SQLite's write lock first, so what is read next cannot change before the commit.
-        self.raw.executemany("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
-                             "VALUES (?, ?, ?, 0, 0) ON CONFLICT DO NOTHING", [(p, c, site_id) for p, c in keys])
+        self._many("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) VALUES ",
+                   f"(?, ?, {int(site_id)}, 0, 0)", " ON CONFLICT DO NOTHING", _flat(keys), 2)
         wanted = set(keys)
         press_ids = sorted({k[0] for k in keys})
         states = self.raw.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
@@ -522,14 +554,14 @@ class _SqliteOps(_Ops):
                                 ids).fetchall()
 
     def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
-        """One executemany. Columns with one value in the whole batch (site and time received; usually counter and
-        source) are written into the statement as literals, so that only the others are bound row by row."""
+        """Multi-row INSERTs (see _many). Columns with one value in the whole batch (site and time received; usually
+        counter and source) are written into the statement as literals, so that only the others are bound."""
         counter_ix = raw.column("counter")
         sources = raw.source
         bound: dict[str, Any] = {
             "press_id": raw.column("press").tolist(),
             "ts": _sqlite_times(raw.micros()),
-            "counter": map(COUNTERS.__getitem__, counter_ix.tolist()),
+            "counter": list(map(COUNTERS.__getitem__, counter_ix.tolist())),
             "value": raw.column("value").tolist(),
             "mould_id": [m or None for m in raw.column("mould").tolist()],
             "shots": raw.column("shots").tolist(),
@@ -540,9 +572,13 @@ class _SqliteOps(_Ops):
             literal["counter"] = f"'{COUNTERS[int(counter_ix[0])]}'"  # names from data.counters: plain words
         if len(set(sources)) == 1 and SOURCE_RE.match(sources[0]):  # a plain word
             literal["source"] = f"'{sources[0]}'"
-        values = ", ".join(literal.get(c, "?") for c in RAW_COLUMNS)
-        rows = zip(*(bound[c] for c in RAW_COLUMNS if c not in literal), strict=True)
-        self.raw.executemany(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ({values})", rows)
+        columns = [bound[c] for c in RAW_COLUMNS if c not in literal]
+        width = len(columns)
+        flat: list[Any] = [None] * (len(raw) * width)  # row after row
+        for j, column in enumerate(columns):
+            flat[j::width] = column
+        self._many(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ",
+                   "(" + ", ".join(literal.get(c, "?") for c in RAW_COLUMNS) + ")", "", flat, width)
 
     def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
               moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
@@ -552,23 +588,31 @@ class _SqliteOps(_Ops):
             ("shots_hourly", "bucket", [(p, m, b, s) for (p, m, _h, s), b in zip(hourly, buckets, strict=True)]),
             ("shots_daily", "day", [(p, m, (epoch + dt.timedelta(days=d)).isoformat(), s) for p, m, d, s in daily]),
         ):
-            self.raw.executemany(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) "
-                                 f"VALUES ({int(site_id)}, ?, ?, ?, ?) ON CONFLICT (press_id, mould_id, {key}) "
-                                 f"DO UPDATE SET shots = shots + excluded.shots", rows)
-        self.raw.executemany("UPDATE moulds SET lifetime_shots = lifetime_shots + ?, "
-                             "shots_since_pm = shots_since_pm + ? WHERE id = ?",
-                             [(life, since, m) for m, life, since in moulds])
-        received = _sqlite_ts(received_at)
-        self.raw.executemany("UPDATE counter_state SET last_ts = ?, last_value = ?, last_mould_id = ?, "
-                             "last_received_at = ?, readings = readings + ?, shots = shots + ? "
-                             "WHERE press_id = ? AND counter = ?",
-                             [(ts, v, m, received, n, shots, p, c) for (p, c, _us, v, m, n, shots), ts in zip(
-                                 states, _sqlite_times(np.array([r[2] for r in states], dtype=np.int64)), strict=True)])
+            self._many(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) VALUES ",
+                       f"({int(site_id)}, ?, ?, ?, ?)",
+                       f" ON CONFLICT (press_id, mould_id, {key}) DO UPDATE SET shots = shots + excluded.shots",
+                       _flat(rows), 4)
+        # one row of u per mould and per counter: each row updated once
+        self._many("WITH u(id, l, s) AS (VALUES ", "(?, ?, ?)",
+                   ") UPDATE moulds SET lifetime_shots = lifetime_shots + u.l, shots_since_pm = shots_since_pm + u.s "
+                   "FROM u WHERE moulds.id = u.id", _flat(moulds), 3)
+        times = _sqlite_times(np.array([r[2] for r in states], dtype=np.int64))
+        self._many("WITH u(p, c, ts, v, m, n, s) AS (VALUES ", "(?, ?, ?, ?, ?, ?, ?)",
+                   ") UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
+                   f"last_received_at = '{_sqlite_ts(received_at)}', readings = readings + u.n, "
+                   "shots = counter_state.shots + u.s FROM u WHERE counter_state.press_id = u.p "
+                   "AND counter_state.counter = u.c",
+                   _flat((p, c, ts, v, m, n, shots) for (p, c, _us, v, m, n, shots), ts in zip(states, times,
+                                                                                                strict=True)), 7)
         self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                              "DO UPDATE SET n = n + excluded.n",
                              [(_sqlite_ts(h), *rest) for h, *rest in counts])
 
+
+def _flat(rows) -> list:
+    """Rows (tuples of one length) as one list of their values, row after row."""
+    return list(chain.from_iterable(rows))
 
 class _RawColumns:
     """The batch's new raw readings, column by column: arrays from the vectorised path (append_runs) and single

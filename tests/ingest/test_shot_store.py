@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
 from config import get_config, set_config
@@ -163,3 +164,47 @@ def test_a_second_batch_for_a_counter_waits_for_the_first_transaction_to_end(app
     assert outcome == [1]
     stored = ctx.execute(select(CounterReading.value).order_by(CounterReading.ts)).scalars().all()
     assert stored == ([100, 150] if first_ends_with == "commit" else [150])
+
+
+def test_a_full_batch_of_mixed_readings_is_stored_row_for_row(ctx, plant, three_moulds):
+    """The largest batch the API takes, from four presses with both counters and three sources: on SQLite the
+    raw rows go in as several multi-row statements of different widths, and every reading must land once,
+    with its own values."""
+    from data.readings import MAX_BATCH
+
+    presses = ["S1-P01", "S1-P02", "S1-P03", "S1-P04"]
+    for code in presses[1:]:
+        ctx.add(Press(site_id=plant["sites"]["S1"], code=code, name=code))
+    ctx.commit()
+    readings = []
+    for i in range(MAX_BATCH):
+        p, step = i % 4, i // 4
+        readings.append({"press": presses[p], "counter": ("machine_cycle", "job_cycle")[p % 2],
+                         "ts": iso(T0 + dt.timedelta(seconds=7 * step, milliseconds=p)), "value": 5 + 2 * step,
+                         "mould": CODES[1 + p % 3] if p < 3 else None, "source": ("opcua", "api", "mqtt")[i % 3]})
+    items, _agent, policy = parse_counter_batch({"readings": readings}, utcnow())
+    result = ingest_counters(ctx, plant["sites"]["S1"], items, unknown_mould=policy)
+    ctx.commit()
+    assert result.accepted == MAX_BATCH and result.shots == 4 * 2 * (MAX_BATCH // 4 - 1)
+    press_code = dict(ctx.execute(select(Press.id, Press.code)).all())
+    stored = {(press_code[r.press_id], r.counter, r.ts.replace(tzinfo=dt.UTC) if r.ts.tzinfo is None else r.ts,
+               r.value, r.source, r.mould_id) for r in ctx.scalars(select(CounterReading))}
+    expected = {(r["press"], r["counter"], dt.datetime.fromisoformat(r["ts"]), r["value"], r["source"],
+                 three_moulds[1 + presses.index(r["press"]) % 3] if r["mould"] else None) for r in readings}
+    assert ctx.scalar(select(func.count()).select_from(CounterReading)) == MAX_BATCH
+    assert stored == expected
+    assert ctx.scalar(select(func.sum(ShotsHourly.shots))) == result.shots
+    assert ctx.scalar(select(func.sum(ShotsDaily.shots))) == result.shots
+    assert sorted(ctx.execute(select(CounterState.readings, CounterState.shots)).all()) == \
+        [(MAX_BATCH // 4, 2 * (MAX_BATCH // 4 - 1))] * 4
+    assert ctx.get(Mould, three_moulds[2]).lifetime_shots == 2 * (MAX_BATCH // 4 - 1)
+
+
+@given(n=st.integers(0, 20_000), most=st.integers(1, 300_000))
+def test_multirow_statement_sizes_add_up_and_stay_few(n, most):
+    from data.shot_store import MOST_ROWS_PER_STATEMENT, _row_counts
+
+    counts = _row_counts(n, most)
+    assert sum(counts) == n
+    assert all(c & (c - 1) == 0 and c <= min(most, MOST_ROWS_PER_STATEMENT) for c in counts)  # powers of two
+    assert len(set(counts)) <= MOST_ROWS_PER_STATEMENT.bit_length()
