@@ -7,14 +7,15 @@ stored readings around them (data.counters.merge) and the readings whose shots t
 corrected in place, in their moulds' counters and in the rollups. Explicit MouldIds that differ
 from the mounting history update it. Raw rows go in with COPY on PostgreSQL when the connected role
 may (the table owner, or a role with BYPASSRLS such as INGEST_DATABASE_URL's), through a temporary
-staging table otherwise (row-level security forbids COPY into the table), and with one
-executemany on SQLite. The rollups and mould counters are upserted set-based in the same
+staging table otherwise (row-level security forbids COPY into the table), and with a few
+multi-row INSERTs on SQLite (see _SqliteOps._many: not executemany). The rollups and mould counters are upserted set-based in the same
 transaction, unless TimescaleDB's continuous aggregates keep the rollups (data/timescale.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import sqlite3
 import time
@@ -521,11 +522,16 @@ class _SqliteOps(_Ops):
             self.raw.execute(_multirow(head, row, tail, k), flat[done * width:(done + k) * width])
             done += k
 
+    def _rows(self, columns: str, rest: str, params: Any) -> list[list]:
+        """`SELECT columns rest` (in no particular order) as one row of JSON: one step for all rows (see _many)."""
+        return json.loads(self.raw.execute(f"SELECT json_group_array(json_array({columns})) {rest}",
+                                           params).fetchone()[0])
+
     def _codes(self, table: str, extra: str, site_id: int, codes: set[str]) -> list[tuple]:
         if not codes:
             return []
-        return self.raw.execute(f"SELECT code, id, {extra} FROM {table} WHERE site_id = ? AND code IN "
-                                f"({', '.join('?' * len(codes))})", (site_id, *sorted(codes))).fetchall()
+        return self._rows(f"code, id, {extra}", f"FROM {table} WHERE site_id = ? AND code IN "
+                          f"({', '.join('?' * len(codes))})", (site_id, *sorted(codes)))
 
     def resolve(self, site_id: int, presses: set[str], moulds: set[str]) -> tuple[list[tuple], list[tuple]]:
         return (self._codes("presses", "NULL", site_id, presses),
@@ -543,15 +549,14 @@ class _SqliteOps(_Ops):
                    f"(?, ?, {int(site_id)}, 0, 0)", " ON CONFLICT DO NOTHING", _flat(keys), 2)
         wanted = set(keys)
         press_ids = sorted({k[0] for k in keys})
-        states = self.raw.execute("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
-                                  f"WHERE press_id IN ({', '.join('?' * len(press_ids))})", press_ids).fetchall()
+        states = self._rows("press_id, counter, last_ts, last_value, last_mould_id", "FROM counter_state "
+                            f"WHERE press_id IN ({', '.join('?' * len(press_ids))})", press_ids)
         return [r for r in states if (r[0], r[1]) in wanted], self.lock_moulds(mould_ids)
 
     def lock_moulds(self, ids: list[int]) -> list[tuple]:
         if not ids:
             return []
-        return self.raw.execute(f"SELECT id, last_pm_at FROM moulds WHERE id IN ({', '.join('?' * len(ids))})",
-                                ids).fetchall()
+        return self._rows("id, last_pm_at", f"FROM moulds WHERE id IN ({', '.join('?' * len(ids))})", ids)
 
     def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
         """Multi-row INSERTs (see _many). Columns with one value in the whole batch (site and time received; usually
