@@ -8,8 +8,9 @@ corrected in place, in their moulds' counters and in the rollups. Explicit Mould
 from the mounting history update it. Raw rows go in with COPY on PostgreSQL when the connected role
 may (the table owner, or a role with BYPASSRLS such as INGEST_DATABASE_URL's), through a temporary
 staging table otherwise (row-level security forbids COPY into the table), and with a few
-multi-row INSERTs on SQLite (see _SqliteOps._many: not executemany). The rollups and mould counters are upserted set-based in the same
-transaction, unless TimescaleDB's continuous aggregates keep the rollups (data/timescale.py).
+multi-row INSERTs on SQLite (see _SqliteOps._many: not executemany). The rollups and mould counters
+are upserted set-based in the same transaction, unless TimescaleDB's continuous aggregates keep the
+rollups (data/timescale.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlite3
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -245,16 +246,17 @@ def _sort(batch: CounterBatch, presses: dict[str, int]) -> _Sorted:
                                                               batch.source)), strict)
 
 
-def _attribute(session: Session, conn: Connection, rows: _Sorted, states: dict[tuple[int, str], Point | None],
-               mould_ids: dict[str, tuple[int, int | None]]) -> tuple[list[int | None], int]:
-    """The mould of every reading (in sorted order): its own MouldId, else the mounting history, which a MouldId
-    change updates. Returns the moulds and how many mountings changed."""
+def _attribute(rows: _Sorted, states: dict[tuple[int, str], Point | None], mould_ids: dict[str, tuple[int, int | None]],
+               history_of: Callable[[set[int], dt.datetime], dict[int, list[Mount]]],
+               remount: Callable[[int, int, dt.datetime, str], bool]) -> tuple[list[int | None], int]:
+    """The mould of every reading (in sorted order): its own MouldId, else the mounting history (read with
+    history_of), which a MouldId change updates (with remount). Returns the moulds and how many mountings changed."""
     # The history matters for readings without a MouldId, and where a MouldId is not the mould the press has on
     # now (a mould change, or a late reading); usually it is, and the history need not be read at all.
     codes_of = {key: set(rows.mould[a:b]) for key, a, b in rows.groups}
     need = {key[0] for key, codes in codes_of.items()
             if None in codes or any(mould_ids.get(c, (None, None))[1] != key[0] for c in codes)}
-    mounts = mount_history(conn, need, min(rows.ts[a] for _k, a, _b in rows.groups))
+    mounts = history_of(need, min(rows.ts[a] for _k, a, _b in rows.groups))
     changes = 0
     out: list[int | None] = [None] * len(rows.ts)
     for key, a, b in rows.groups:
@@ -269,7 +271,7 @@ def _attribute(session: Session, conn: Connection, rows: _Sorted, states: dict[t
             first, t0 = rows.ts[a], float(rows.t[a])
             if on_press != press_id and mould_id is not None and mould_at(history, first) != mould_id and \
                     (newest_start is None or first >= newest_start) and (last is None or t0 >= last.t) and \
-                    _remount(session, press_id, mould_id, first, rows.source[a]):
+                    remount(press_id, mould_id, first, rows.source[a]):
                 if history and history[0].unmounted_at is None:
                     history[0] = Mount(history[0].mould_id, history[0].mounted_at, first)
                 history.insert(0, Mount(mould_id, first, None))
@@ -287,8 +289,7 @@ def _attribute(session: Session, conn: Connection, rows: _Sorted, states: dict[t
                 continue
             checked = mould_id
             is_latest = (newest_start is None or ts >= newest_start) and (last is None or float(rows.t[k]) >= last.t)
-            if mould_at(history, ts) != mould_id and is_latest and _remount(session, press_id, mould_id, ts,
-                                                                            rows.source[k]):
+            if mould_at(history, ts) != mould_id and is_latest and remount(press_id, mould_id, ts, rows.source[k]):
                 if history and history[0].unmounted_at is None:
                     history[0] = Mount(history[0].mould_id, history[0].mounted_at, ts)
                 history.insert(0, Mount(mould_id, ts, None))
@@ -353,6 +354,8 @@ class _Ops:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.raw = conn.connection.driver_connection
+
+    plans_before_locking = False  # see ingest_counters
 
     @staticmethod
     def for_connection(conn: Connection) -> _Ops:
@@ -427,7 +430,7 @@ class _PostgresOps(_Ops):
             ("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) "
              "SELECT p, c, %s, 0, 0 FROM unnest(%s::int[], %s::text[]) AS u(p, c) ON CONFLICT DO NOTHING",
              (site_id, presses, counters)),
-            ("SELECT press_id, counter, last_ts, last_value, last_mould_id FROM counter_state "
+            ("SELECT press_id, counter, last_ts, last_value, last_mould_id, readings, shots FROM counter_state "
              "WHERE (press_id, counter) IN (SELECT * FROM unnest(%s::int[], %s::text[])) "
              "ORDER BY press_id, counter FOR UPDATE", (presses, counters)),
             ("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE",
@@ -439,23 +442,29 @@ class _PostgresOps(_Ops):
         return self._pipeline([("SELECT id, last_pm_at FROM moulds WHERE id = ANY(%s::int[]) ORDER BY id FOR UPDATE",
                                 (_array(ids),))])[0]
 
-    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
+    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> Callable[[], None]:
         cols = ", ".join(RAW_COLUMNS)
-        target = "counter_readings"
-        with self.raw.cursor() as cur:
-            if not copy_allowed(self.conn):  # row-level security: COPY into a temporary table, then INSERT ... SELECT
-                cur.execute("CREATE TEMP TABLE IF NOT EXISTS counter_readings_staging "
-                            "(LIKE counter_readings) ON COMMIT DELETE ROWS")
-                target = "counter_readings_staging"
-            with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.write(copy_binary(site_id, received_at, raw))
-            if target != "counter_readings":
-                cur.execute(f"INSERT INTO counter_readings ({cols}) SELECT {cols} FROM {target}")
-                cur.execute(f"TRUNCATE {target}")
+        data = copy_binary(site_id, received_at, raw)
+
+        def insert() -> None:
+            target = "counter_readings"
+            with self.raw.cursor() as cur:
+                if not copy_allowed(self.conn):  # row-level security: COPY into a temporary table, then INSERT
+                    cur.execute("CREATE TEMP TABLE IF NOT EXISTS counter_readings_staging "
+                                "(LIKE counter_readings) ON COMMIT DELETE ROWS")
+                    target = "counter_readings_staging"
+                with cur.copy(f"COPY {target} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.write(data)
+                if target != "counter_readings":
+                    cur.execute(f"INSERT INTO counter_readings ({cols}) SELECT {cols} FROM {target}")
+                    cur.execute(f"TRUNCATE {target}")
+
+        return insert
 
     def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
-              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
-        """Rollups, mould counters, counter states (times in microseconds since 1970) and ingest counts."""
+              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> Callable[[], None]:
+        """Rollups, mould counters, counter states (times in microseconds since 1970) and ingest counts: the
+        statements, made now, run when the returned function is called."""
         statements = []
         for table, key, from_number, rows in (("shots_hourly", "bucket", "to_timestamp(k * 3600)", hourly),
                                               ("shots_daily", "day", "DATE '1970-01-01' + k", daily)):
@@ -483,8 +492,7 @@ class _PostgresOps(_Ops):
                                "%s::text[], %s::int[], %s::bigint[]) "
                                "ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
                                "DO UPDATE SET n = ingest_counts.n + EXCLUDED.n", _columns(counts)))
-        if statements:
-            self._pipeline(statements)
+        return lambda: self._pipeline(statements) if statements else None
 
 
 def _row_counts(n: int, most: int) -> list[int]:
@@ -503,6 +511,8 @@ def _multirow(head: str, row: str, tail: str, rows: int) -> str:
 
 
 class _SqliteOps(_Ops):
+    plans_before_locking = True  # see ingest_counters
+
     def ts(self, value: dt.datetime) -> str:
         return _sqlite_ts(value)
 
@@ -547,10 +557,14 @@ class _SqliteOps(_Ops):
         # The insert takes SQLite's write lock first, so what is read next cannot change before the commit.
         self._many("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) VALUES ",
                    f"(?, ?, {int(site_id)}, 0, 0)", " ON CONFLICT DO NOTHING", _flat(keys), 2)
+        return self.peek(keys, mould_ids)
+
+    def peek(self, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
+        """What lock reads, without the lock (outside a transaction: before the batch's first write)."""
         wanted = set(keys)
         press_ids = sorted({k[0] for k in keys})
-        states = self._rows("press_id, counter, last_ts, last_value, last_mould_id", "FROM counter_state "
-                            f"WHERE press_id IN ({', '.join('?' * len(press_ids))})", press_ids)
+        states = self._rows("press_id, counter, last_ts, last_value, last_mould_id, readings, shots",
+                            f"FROM counter_state WHERE press_id IN ({', '.join('?' * len(press_ids))})", press_ids)
         return [r for r in states if (r[0], r[1]) in wanted], self.lock_moulds(mould_ids)
 
     def lock_moulds(self, ids: list[int]) -> list[tuple]:
@@ -558,9 +572,10 @@ class _SqliteOps(_Ops):
             return []
         return self._rows("id, last_pm_at", f"FROM moulds WHERE id IN ({', '.join('?' * len(ids))})", ids)
 
-    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> None:
-        """Multi-row INSERTs (see _many). Columns with one value in the whole batch (site and time received; usually
-        counter and source) are written into the statement as literals, so that only the others are bound."""
+    def insert_raw(self, site_id: int, received_at: dt.datetime, raw: _RawColumns) -> Callable[[], None]:
+        """Multi-row INSERTs (see _many), made now, run when the returned function is called. Columns with one
+        value in the whole batch (site and time received; usually counter and source) are written into the statement
+        as literals, so that only the others are bound."""
         counter_ix = raw.column("counter")
         sources = raw.source
         bound: dict[str, Any] = {
@@ -582,37 +597,45 @@ class _SqliteOps(_Ops):
         flat: list[Any] = [None] * (len(raw) * width)  # row after row
         for j, column in enumerate(columns):
             flat[j::width] = column
-        self._many(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ",
-                   "(" + ", ".join(literal.get(c, "?") for c in RAW_COLUMNS) + ")", "", flat, width)
+        row = "(" + ", ".join(literal.get(c, "?") for c in RAW_COLUMNS) + ")"
+        return lambda: self._many(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ", row, "", flat,
+                                  width)
 
     def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
-              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> None:
+              moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> Callable[[], None]:
+        """As _PostgresOps.write."""
+        statements: list[tuple[str, str, str, list, int]] = []  # _many's arguments
         epoch = dt.date(1970, 1, 1)
         buckets = _sqlite_times(np.array([h for _p, _m, h, _s in hourly], dtype=np.int64) * 3_600_000_000)
         for table, key, rows in (
             ("shots_hourly", "bucket", [(p, m, b, s) for (p, m, _h, s), b in zip(hourly, buckets, strict=True)]),
             ("shots_daily", "day", [(p, m, (epoch + dt.timedelta(days=d)).isoformat(), s) for p, m, d, s in daily]),
         ):
-            self._many(f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) VALUES ",
-                       f"({int(site_id)}, ?, ?, ?, ?)",
-                       f" ON CONFLICT (press_id, mould_id, {key}) DO UPDATE SET shots = shots + excluded.shots",
-                       _flat(rows), 4)
-        # one row of u per mould and per counter: each row updated once
-        self._many("WITH u(id, l, s) AS (VALUES ", "(?, ?, ?)",
-                   ") UPDATE moulds SET lifetime_shots = lifetime_shots + u.l, shots_since_pm = shots_since_pm + u.s "
-                   "FROM u WHERE moulds.id = u.id", _flat(moulds), 3)
+            statements.append((f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) VALUES ",
+                               f"({int(site_id)}, ?, ?, ?, ?)", f" ON CONFLICT (press_id, mould_id, {key}) "
+                               "DO UPDATE SET shots = shots + excluded.shots", _flat(rows), 4))
+        # one row of u per mould and per counter: each row is updated once
+        statements.append(("WITH u(id, l, s) AS (VALUES ", "(?, ?, ?)",
+                           ") UPDATE moulds SET lifetime_shots = lifetime_shots + u.l, "
+                           "shots_since_pm = shots_since_pm + u.s FROM u WHERE moulds.id = u.id", _flat(moulds), 3))
         times = _sqlite_times(np.array([r[2] for r in states], dtype=np.int64))
-        self._many("WITH u(p, c, ts, v, m, n, s) AS (VALUES ", "(?, ?, ?, ?, ?, ?, ?)",
-                   ") UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
-                   f"last_received_at = '{_sqlite_ts(received_at)}', readings = readings + u.n, "
-                   "shots = counter_state.shots + u.s FROM u WHERE counter_state.press_id = u.p "
-                   "AND counter_state.counter = u.c",
-                   _flat((p, c, ts, v, m, n, shots) for (p, c, _us, v, m, n, shots), ts in zip(states, times,
-                                                                                                strict=True)), 7)
-        self.raw.executemany("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
-                             "DO UPDATE SET n = n + excluded.n",
-                             [(_sqlite_ts(h), *rest) for h, *rest in counts])
+        statements.append(("WITH u(p, c, ts, v, m, n, s) AS (VALUES ", "(?, ?, ?, ?, ?, ?, ?)",
+                           ") UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
+                           f"last_received_at = '{_sqlite_ts(received_at)}', readings = readings + u.n, "
+                           "shots = counter_state.shots + u.s "
+                           "FROM u WHERE counter_state.press_id = u.p AND counter_state.counter = u.c",
+                           _flat((p, c, ts, v, m, n, shots)
+                                 for (p, c, _us, v, m, n, shots), ts in zip(states, times, strict=True)), 7))
+        statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) VALUES ",
+                           "(?, ?, ?, ?, ?, ?, ?)", " ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
+                           "DO UPDATE SET n = n + excluded.n", _flat((_sqlite_ts(h), *rest) for h, *rest in counts),
+                           7))
+
+        def write() -> None:
+            for statement in statements:
+                self._many(*statement)
+
+        return write
 
 
 def _flat(rows) -> list:
@@ -824,33 +847,105 @@ def _correct_raw(conn: Connection, corrections: list[tuple[int, str, Point]]) ->
 
 # -- the service --------------------------------------------------------------------------------------------
 
+class _NeedsLock(Exception):
+    """The batch cannot be planned before its counters are locked: it has late readings, or changes a mounting."""
+
+
+@dataclass
+class _Plan:
+    """A batch worked out from the stored state it read (kept to check it is still so) and the writes it makes."""
+
+    result: CounterResult
+    states: dict[tuple[int, str], tuple]  # counter -> (last time, value, mould, readings, shots) as stored
+    pm: dict[int, Any]  # mould -> last PM time as stored
+    mounts: list[tuple[set[int], dt.datetime, dict[int, list[Mount]]]]  # mounting histories read
+    apply: Callable[[], None]
+
+    def holds(self, ops: _Ops, state_rows: list[tuple], pm_rows: list[tuple]) -> bool:
+        """True if the counters, moulds and mountings the plan read are as they are now (under the lock)."""
+        if _stored_states(state_rows) != self.states:
+            return False
+        pm = dict(pm_rows)
+        if pm.keys() != self.pm.keys():
+            pm.update(ops.lock_moulds(sorted(self.pm.keys() - pm.keys())))
+        return pm == self.pm and all(mount_history(ops.conn, presses, since) == read
+                                     for presses, since, read in self.mounts)
+
+
+NEW_COUNTER = (None, None, None, 0, 0)  # a counter_state row before its first reading
+
+
+def _stored_states(state_rows: list[tuple]) -> dict[tuple[int, str], tuple]:
+    return {(p, c): tuple(rest) for p, c, *rest in state_rows if tuple(rest) != NEW_COUNTER}
+
+
 def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unknown_mould: str = "reject",
                     now: dt.datetime | None = None) -> CounterResult:
     """Store a validated counter batch for one site (in the caller's transaction); BatchRejected if it refers
-    to unknown presses (or moulds, with unknown_mould="reject")."""
+    to unknown presses (or moulds, with unknown_mould="reject").
+
+    On SQLite, whose writer locks the whole database, the batch is first worked out from what is stored, without
+    the lock, while another thread's batch is written; under the lock the plan is written if what it read is
+    unchanged (the usual case: edge processes send different presses), and worked out again if not. On
+    PostgreSQL the batch's own counters are locked first: batches for other counters go ahead in parallel."""
     now = now or utcnow()
-    result = CounterResult(received=len(batch))
     if not len(batch):
-        return result
+        return CounterResult(received=0)
     conn = session.connection()
-    presses, mould_ids, result.unattributed = _resolve(conn, site_id, batch, unknown_mould)
+    presses, mould_ids, unattributed = _resolve(conn, site_id, batch, unknown_mould)
     rows = _sort(batch, presses)
     ops = _Ops.for_connection(conn)
+    keys = [key for key, _a, _b in rows.groups]
     explicit = sorted({m for m, _on in mould_ids.values()})
-    state_rows_found, pm_rows = ops.lock(site_id, [key for key, _a, _b in rows.groups], explicit)
+    plan = None
+    if ops.plans_before_locking:
+        try:
+            plan = _plan(session, ops, site_id, rows, mould_ids, now, *ops.peek(keys, explicit), unattributed,
+                         dry=True)
+        except _NeedsLock:
+            plan = None
+    state_rows, pm_rows = ops.lock(site_id, keys, explicit)
+    if plan is None or not plan.holds(ops, state_rows, pm_rows):
+        plan = _plan(session, ops, site_id, rows, mould_ids, now, state_rows, pm_rows, unattributed, dry=False)
+    plan.apply()
+    return plan.result
+
+
+def _plan(session: Session, ops: _Ops, site_id: int, rows: _Sorted, mould_ids: dict[str, tuple[int, int | None]],
+          now: dt.datetime, state_rows: list[tuple], pm_rows: list[tuple], unattributed: list[ItemError], *,
+          dry: bool) -> _Plan:
+    """The batch's shots, raw rows, rollups and counter updates from the stored counter states and last PM times;
+    dry: without the lock (_NeedsLock where that cannot be done: late readings, a mounting to change)."""
+    conn = ops.conn
+    result = CounterResult(received=len(rows.ts), unattributed=unattributed)
+    pm_seen = dict(pm_rows)
     last_pm = {m: ops.read_ts(pm) for m, pm in pm_rows}
     states: dict[tuple[int, str], Point | None] = {}
-    for press_id, counter, ts, value, mould_id in state_rows_found:
+    for press_id, counter, ts, value, mould_id, _n, _s in state_rows:
         ts = ops.read_ts(ts)
         states[(press_id, counter)] = None if ts is None else Point(ts, ts.timestamp(), from_signed64(value),
                                                                     mould_id, stored=True)
-    moulds, result.mount_changes = _attribute(session, conn, rows, states, mould_ids)
+    mounts_read: list[tuple[set[int], dt.datetime, dict[int, list[Mount]]]] = []
+
+    def history_of(presses: set[int], since: dt.datetime) -> dict[int, list[Mount]]:
+        found = mount_history(conn, presses, since)
+        mounts_read.append((presses, since, {p: list(m) for p, m in found.items()}))
+        return found
+
+    def remount(press_id: int, mould_id: int, at: dt.datetime, source: str) -> bool:
+        if dry:
+            raise _NeedsLock
+        return _remount(session, press_id, mould_id, at, source)
+
+    moulds, result.mount_changes = _attribute(rows, states, mould_ids, history_of, remount)
     # Edge processes send in time order: usually every new reading of a counter is later than its last one.
     starts = np.array([a for _k, a, _b in rows.groups])
     last_t = np.array([states[key].t if states.get(key) is not None else -np.inf for key, _a, _b in rows.groups])
     appendable = (np.logical_and.reduceat(rows.strict, starts) & (rows.t[starts] > last_t)).tolist()
     fast = [g for g, ok in zip(rows.groups, appendable, strict=True) if ok]
     late = [g for g, ok in zip(rows.groups, appendable, strict=True) if not ok]
+    if late and dry:
+        raise _NeedsLock
 
     merges: dict[tuple[int, str], Merge] = {}  # late or repeated readings: merged with the stored ones
     for key, a, b in late:
@@ -871,14 +966,16 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
     locked |= {c.point.mould_id for m in merges.values() for c in m.changes if c.point.mould_id}
     more = sorted(locked - last_pm.keys())  # moulds from the mounting history or stored readings
     if more:
-        last_pm.update({m: ops.read_ts(pm) for m, pm in ops.lock_moulds(more)})
+        found = ops.lock_moulds(more)
+        pm_seen.update(found)
+        last_pm.update({m: ops.read_ts(pm) for m, pm in found})
     tally = _Tally(last_pm)
-    state_rows: list[tuple] = []
+    state_updates: list[tuple] = []
     if fast:
         added = tally.append_runs(rows, fast, moulds, states)
         for key, a, b in fast:
-            state_rows.append((*key, round(float(rows.t[b - 1]) * 1e6), to_signed64(rows.value[b - 1]), moulds[b - 1],
-                               b - a, added[key]))
+            state_updates.append((*key, round(float(rows.t[b - 1]) * 1e6), to_signed64(rows.value[b - 1]),
+                                  moulds[b - 1], b - a, added[key]))
             result.shots += added[key]
     corrections: list[tuple[int, str, Point]] = []
     for key, out in merges.items():
@@ -894,12 +991,10 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         result.shots += shots
         newest = out.last if out.last is not None and (last is None or out.last.t > last.t) else last
         if out.inserts or out.changes:
-            state_rows.append((press_id, counter, round(newest.t * 1e6), to_signed64(newest.value), newest.mould_id,
-                               len(out.inserts), shots))
+            state_updates.append((press_id, counter, round(newest.t * 1e6), to_signed64(newest.value),
+                                  newest.mould_id, len(out.inserts), shots))
     result.accepted = len(tally.raw)
-    if result.accepted:
-        ops.insert_raw(site_id, now, tally.raw)
-    _correct_raw(conn, corrections)
+    insert_raw = ops.insert_raw(site_id, now, tally.raw) if result.accepted else None
     hourly, daily = tally.rollups()
     if timescale.rollups_are_continuous(conn):
         hourly, daily = [], []
@@ -909,8 +1004,15 @@ def ingest_counters(session: Session, site_id: int, batch: CounterBatch, *, unkn
         (("accepted", ""), result.accepted), (("duplicate", ""), result.duplicates),
         (("rejected", "conflict"), len(result.conflicts)), (("rejected", "unknown_mould"), len(result.unattributed)))
               if n]
-    ops.write(site_id, now, hourly, daily, moulds_rows, state_rows, counts)
-    return result
+    write = ops.write(site_id, now, hourly, daily, moulds_rows, state_updates, counts)
+
+    def apply() -> None:
+        if insert_raw is not None:
+            insert_raw()
+        _correct_raw(conn, corrections)
+        write()
+
+    return _Plan(result, _stored_states(state_rows), pm_seen, mounts_read, apply)
 
 
 def _conflict(p: Point) -> ItemError:

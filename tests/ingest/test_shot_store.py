@@ -208,3 +208,53 @@ def test_multirow_statement_sizes_add_up_and_stay_few(n, most):
     assert sum(counts) == n
     assert all(c & (c - 1) == 0 and c <= min(most, MOST_ROWS_PER_STATEMENT) for c in counts)  # powers of two
     assert len(set(counts)) <= MOST_ROWS_PER_STATEMENT.bit_length()
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("meanwhile", ["a later reading", "a preventive maintenance"])
+def test_sqlite_plan_made_before_the_lock_is_redone_when_the_counter_or_mould_changed(app, plant, ctx, monkeypatch,
+                                                                                      meanwhile):
+    """SQLite works a batch out before it takes the write lock. Something committed in between (another batch for
+    the counter, a PM on the mould) must make it work the batch out again, not write what it planned."""
+    from sqlalchemy.orm import Session
+
+    from data import shot_store
+    from data.db import db
+    from data.scope import system_scope
+
+    site, mould = plant["sites"]["S1"], plant["moulds"]["S1"]
+
+    def store(session, readings) -> int:
+        items = parse_counter_batch({"readings": [{"press": "S1-P01", "ts": iso(T0 + dt.timedelta(minutes=m)),
+                                                   "value": v, "mould": "T-1"} for m, v in readings]}, utcnow())[0]
+        result = ingest_counters(session, site, items)
+        session.commit()
+        return result.shots
+
+    store(ctx, [(0, 100)])
+    before = ctx.get(Mould, mould).lifetime_shots
+    real_lock = shot_store._SqliteOps.lock
+
+    def lock_after_someone_else_wrote(self, *args):
+        monkeypatch.setattr(shot_store._SqliteOps, "lock", real_lock)
+        with system_scope(), Session(db.engine) as other:
+            if meanwhile == "a later reading":
+                store(other, [(5, 105)])
+            else:
+                other.execute(update(Mould).where(Mould.id == mould).values(
+                    last_pm_at=T0 + dt.timedelta(minutes=15), shots_since_pm=0))
+                other.commit()
+        return real_lock(self, *args)
+
+    monkeypatch.setattr(shot_store._SqliteOps, "lock", lock_after_someone_else_wrote)
+    with system_scope(), Session(db.engine) as session:
+        shots = store(session, [(10, 110), (20, 120)])
+    ctx.expire_all()
+    assert shot_store._SqliteOps.lock is real_lock  # the other write did happen in between
+    assert shots == (15 if meanwhile == "a later reading" else 20)
+    assert ctx.scalar(select(func.sum(CounterReading.shots))) == 20
+    assert ctx.scalar(select(CounterState.shots)) == 20
+    assert ctx.scalar(select(func.sum(ShotsHourly.shots))) == 20
+    assert ctx.get(Mould, mould).lifetime_shots == before + 20
+    if meanwhile == "a preventive maintenance":
+        assert ctx.get(Mould, mould).shots_since_pm == 10  # only the reading after the PM
