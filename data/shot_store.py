@@ -300,14 +300,6 @@ def _attribute(rows: _Sorted, states: dict[tuple[int, str], Point | None], mould
 
 # -- writes -------------------------------------------------------------------------------------------------
 
-def _dialect_insert(conn: Connection):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 _copy_allowed: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 HOT_TABLES = ("counter_state", "moulds", "shots_hourly", "shots_daily", "ingest_counts")
 VACUUM_EVERY_S = 15.0
@@ -519,15 +511,15 @@ class _SqliteOps(_Ops):
     def read_ts(self, value: Any) -> dt.datetime | None:
         return None if value is None else dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
 
-    def _many(self, head: str, row: str, tail: str, flat: list, width: int) -> None:
-        """`head row, row, ... tail` for the rows whose `width` values follow one another in flat, in a few
-        statements (one for up to 4,096 rows).
+    def _many(self, head: str, row: str, tail: str, flat: list) -> None:
+        """`head row, row, ... tail` for the rows whose values (as many as row has ?s) follow one another in flat,
+        in a few statements (one for up to 4,096 rows).
 
         Not executemany: pysqlite releases the interpreter lock around every step, i.e. every row, and getting it
         back waits for whatever Python another ingest thread runs (up to the 5 ms switch interval). One statement
         for thousands of rows is one step, run in parallel with the other threads' Python."""
+        width, done = row.count("?"), 0
         most = self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
-        done = 0
         for k in _row_counts(len(flat) // width, most):
             self.raw.execute(_multirow(head, row, tail, k), flat[done * width:(done + k) * width])
             done += k
@@ -556,7 +548,7 @@ class _SqliteOps(_Ops):
     def lock(self, site_id: int, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
         # The insert takes SQLite's write lock first, so what is read next cannot change before the commit.
         self._many("INSERT INTO counter_state (press_id, counter, site_id, readings, shots) VALUES ",
-                   f"(?, ?, {int(site_id)}, 0, 0)", " ON CONFLICT DO NOTHING", _flat(keys), 2)
+                   f"(?, ?, {int(site_id)}, 0, 0)", " ON CONFLICT DO NOTHING", _flat(keys))
         return self.peek(keys, mould_ids)
 
     def peek(self, keys: list[tuple[int, str]], mould_ids: list[int]) -> tuple[list[tuple], list[tuple]]:
@@ -598,13 +590,12 @@ class _SqliteOps(_Ops):
         for j, column in enumerate(columns):
             flat[j::width] = column
         row = "(" + ", ".join(literal.get(c, "?") for c in RAW_COLUMNS) + ")"
-        return lambda: self._many(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ", row, "", flat,
-                                  width)
+        return lambda: self._many(f"INSERT INTO counter_readings ({', '.join(RAW_COLUMNS)}) VALUES ", row, "", flat)
 
     def write(self, site_id: int, received_at: dt.datetime, hourly: list[tuple], daily: list[tuple],
               moulds: list[tuple], states: list[tuple], counts: list[tuple]) -> Callable[[], None]:
         """As _PostgresOps.write."""
-        statements: list[tuple[str, str, str, list, int]] = []  # _many's arguments
+        statements: list[tuple[str, str, str, list]] = []  # _many's arguments
         epoch = dt.date(1970, 1, 1)
         buckets = _sqlite_times(np.array([h for _p, _m, h, _s in hourly], dtype=np.int64) * 3_600_000_000)
         for table, key, rows in (
@@ -613,11 +604,11 @@ class _SqliteOps(_Ops):
         ):
             statements.append((f"INSERT INTO {table} (site_id, press_id, mould_id, {key}, shots) VALUES ",
                                f"({int(site_id)}, ?, ?, ?, ?)", f" ON CONFLICT (press_id, mould_id, {key}) "
-                               "DO UPDATE SET shots = shots + excluded.shots", _flat(rows), 4))
+                               "DO UPDATE SET shots = shots + excluded.shots", _flat(rows)))
         # one row of u per mould and per counter: each row is updated once
         statements.append(("WITH u(id, l, s) AS (VALUES ", "(?, ?, ?)",
                            ") UPDATE moulds SET lifetime_shots = lifetime_shots + u.l, "
-                           "shots_since_pm = shots_since_pm + u.s FROM u WHERE moulds.id = u.id", _flat(moulds), 3))
+                           "shots_since_pm = shots_since_pm + u.s FROM u WHERE moulds.id = u.id", _flat(moulds)))
         times = _sqlite_times(np.array([r[2] for r in states], dtype=np.int64))
         statements.append(("WITH u(p, c, ts, v, m, n, s) AS (VALUES ", "(?, ?, ?, ?, ?, ?, ?)",
                            ") UPDATE counter_state SET last_ts = u.ts, last_value = u.v, last_mould_id = u.m, "
@@ -625,11 +616,10 @@ class _SqliteOps(_Ops):
                            "shots = counter_state.shots + u.s "
                            "FROM u WHERE counter_state.press_id = u.p AND counter_state.counter = u.c",
                            _flat((p, c, ts, v, m, n, shots)
-                                 for (p, c, _us, v, m, n, shots), ts in zip(states, times, strict=True)), 7))
+                                 for (p, c, _us, v, m, n, shots), ts in zip(states, times, strict=True))))
         statements.append(("INSERT INTO ingest_counts (hour, site_id, stream, outcome, reason, shard, n) VALUES ",
                            "(?, ?, ?, ?, ?, ?, ?)", " ON CONFLICT (hour, site_id, stream, outcome, reason, shard) "
-                           "DO UPDATE SET n = n + excluded.n", _flat((_sqlite_ts(h), *rest) for h, *rest in counts),
-                           7))
+                           "DO UPDATE SET n = n + excluded.n", _flat((_sqlite_ts(h), *rest) for h, *rest in counts)))
 
         def write() -> None:
             for statement in statements:
@@ -856,14 +846,14 @@ class _Plan:
     """A batch worked out from the stored state it read (kept to check it is still so) and the writes it makes."""
 
     result: CounterResult
-    states: dict[tuple[int, str], tuple]  # counter -> (last time, value, mould, readings, shots) as stored
+    state_rows: list[tuple]  # (press, counter, last time, value, mould, readings, shots) as stored
     pm: dict[int, Any]  # mould -> last PM time as stored
     mounts: list[tuple[set[int], dt.datetime, dict[int, list[Mount]]]]  # mounting histories read
     apply: Callable[[], None]
 
     def holds(self, ops: _Ops, state_rows: list[tuple], pm_rows: list[tuple]) -> bool:
         """True if the counters, moulds and mountings the plan read are as they are now (under the lock)."""
-        if _stored_states(state_rows) != self.states:
+        if _stored_states(state_rows) != _stored_states(self.state_rows):
             return False
         pm = dict(pm_rows)
         if pm.keys() != self.pm.keys():
@@ -1012,7 +1002,7 @@ def _plan(session: Session, ops: _Ops, site_id: int, rows: _Sorted, mould_ids: d
         _correct_raw(conn, corrections)
         write()
 
-    return _Plan(result, _stored_states(state_rows), pm_seen, mounts_read, apply)
+    return _Plan(result, state_rows, pm_seen, mounts_read, apply)
 
 
 def _conflict(p: Point) -> ItemError:
